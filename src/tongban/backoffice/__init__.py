@@ -1,0 +1,1 @@
+"""Back office channel: operator pages beyond the Django admin (guide audit, imports)."""

@@ -1,0 +1,45 @@
+"""Serve Tongban with gunicorn (sync WSGI workers, as ARCHITECTURE.md prescribes)."""
+
+import os
+import sys
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve the platform on http://127.0.0.1:8000 (gunicorn, sync workers)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default=os.environ.get("TONGBAN_BIND", "127.0.0.1:8000"))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("TONGBAN_WORKERS", "2")))
+
+    def handle(self, *args, bind: str, workers: int, **options):
+        host = bind if "://" in bind else f"http://{bind}"
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    f"通办 Tongban is running on {host}/",
+                    f"  Portal (citizens):        {host}/",
+                    f"  Back office (operators):  {host}/admin/   (demo: operator / tongban-demo-2026)",
+                    f"  Guide audit:              {host}/backoffice/audit/",
+                    f"  API and its OpenAPI:      {host}/api/v1/docs   {host}/api/v1/openapi.json",
+                    f"  Health:                   {host}/healthz  {host}/readyz",
+                    f"  Data: {settings.DATABASES['default']['NAME']}",
+                    "Press Ctrl+C to stop.",
+                    "",
+                ]
+            )
+        )
+        sys.stdout.flush()
+        argv = [
+            "gunicorn",
+            "tongban.wsgi:application",
+            "--bind", bind,
+            "--workers", str(workers),
+            "--worker-class", "sync",
+            "--access-logfile", "-",
+            "--log-level", "warning",
+        ]
+        os.execvp(sys.executable, [sys.executable, "-m", *argv])

@@ -1,0 +1,53 @@
+from tongban.catalog.models.choices import (
+    Audience,
+    CrossAreaScope,
+    ExerciseLevel,
+    ImplementationStatus,
+    ItemType,
+    MaterialForm,
+    MaterialMedium,
+    MaterialSource,
+    Necessity,
+    OnlineDepth,
+    TimeUnit,
+)
+from tongban.catalog.models.implementations import (
+    Fee,
+    Implementation,
+    Intermediary,
+    Location,
+    ProcessStep,
+    Question,
+    ServiceHours,
+)
+from tongban.catalog.models.items import Item, ItemTranslation, PowerListEntry, Synonym, Theme
+from tongban.catalog.models.materials import Material, Situation, SituationOption
+
+__all__ = [
+    "Audience",
+    "CrossAreaScope",
+    "ExerciseLevel",
+    "Fee",
+    "Implementation",
+    "ImplementationStatus",
+    "Intermediary",
+    "Item",
+    "ItemTranslation",
+    "ItemType",
+    "Location",
+    "Material",
+    "MaterialForm",
+    "MaterialMedium",
+    "MaterialSource",
+    "Necessity",
+    "OnlineDepth",
+    "PowerListEntry",
+    "ProcessStep",
+    "Question",
+    "ServiceHours",
+    "Situation",
+    "SituationOption",
+    "Synonym",
+    "Theme",
+    "TimeUnit",
+]

@@ -1,0 +1,1 @@
+"""Portal channel: what citizens and companies see (mobile-first, also on a PC)."""
