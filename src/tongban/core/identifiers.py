@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
@@ -35,8 +36,44 @@ _ID_CHECK = "10X98765432"
 _ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
 # Province-level prefixes of GB/T 2260 (the first two digits of every valid address code).
 _PROVINCE_PREFIXES = frozenset(
-    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65"
-    " 71 81 82 83 91".split()
+    [
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+        "83",
+        "91",
+    ]
 )
 
 
@@ -49,21 +86,32 @@ def validate_id_number(value: str, *, today: dt.date | None = None) -> str:
     """Validate an 18-character resident ID number; return it upper-cased."""
     number = (value or "").strip().upper()
     if len(number) != 18:
-        raise IdentifierError("length", _("公民身份号码应为18位，当前为%(n)d位") % {"n": len(number)})
+        raise IdentifierError(
+            "length", _("公民身份号码应为18位，当前为%(n)d位") % {"n": len(number)}
+        )
     if not _ID_PATTERN.match(number):
         raise IdentifierError("characters", _("公民身份号码前17位应为数字，最后一位为数字或X"))
     if number[:2] not in _PROVINCE_PREFIXES:
-        raise IdentifierError("region", _("公民身份号码的地址码“%(code)s”不是有效的行政区划") % {"code": number[:6]})
+        raise IdentifierError(
+            "region", _("公民身份号码的地址码“%(code)s”不是有效的行政区划") % {"code": number[:6]}
+        )
     try:
         born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise IdentifierError("date", _("公民身份号码中的出生日期“%(d)s”不存在") % {"d": number[6:14]}) from None
-    today = today or dt.date.today()
+        raise IdentifierError(
+            "date", _("公民身份号码中的出生日期“%(d)s”不存在") % {"d": number[6:14]}
+        ) from None
+    # The birth date is compared with today in China, not in the server's time zone.
+    today = today or timezone.localdate()
     if born > today or born.year < 1880:
-        raise IdentifierError("date", _("公民身份号码中的出生日期“%(d)s”不合理") % {"d": number[6:14]})
+        raise IdentifierError(
+            "date", _("公民身份号码中的出生日期“%(d)s”不合理") % {"d": number[6:14]}
+        )
     expected = id_number_check_char(number[:17])
     if number[17] != expected:
-        raise IdentifierError("check", _("公民身份号码校验码错误：最后一位应为%(c)s") % {"c": expected})
+        raise IdentifierError(
+            "check", _("公民身份号码校验码错误：最后一位应为%(c)s") % {"c": expected}
+        )
     return number
 
 
@@ -99,7 +147,9 @@ def validate_organization_code(value: str) -> str:
         raise IdentifierError("characters", _("组织机构代码只能包含数字和大写字母"))
     expected = organization_code_check_char(code[:8])
     if code[8] != expected:
-        raise IdentifierError("check", _("组织机构代码校验码错误：第9位应为%(c)s") % {"c": expected})
+        raise IdentifierError(
+            "check", _("组织机构代码校验码错误：第9位应为%(c)s") % {"c": expected}
+        )
     return code
 
 
@@ -136,28 +186,41 @@ def validate_uscc(value: str, *, check_organization_code: bool = True) -> str:
     """
     code = (value or "").strip().upper()
     if len(code) != 18:
-        raise IdentifierError("length", _("统一社会信用代码应为18位，当前为%(n)d位") % {"n": len(code)})
+        raise IdentifierError(
+            "length", _("统一社会信用代码应为18位，当前为%(n)d位") % {"n": len(code)}
+        )
     bad = sorted({ch for ch in code if ch not in USCC_ALPHABET})
     if bad:
         raise IdentifierError(
             "characters",
-            _("统一社会信用代码含有不允许的字符：%(chars)s（不使用I、O、S、V、Z）") % {"chars": "".join(bad)},
+            _("统一社会信用代码含有不允许的字符：%(chars)s（不使用I、O、S、V、Z）")
+            % {"chars": "".join(bad)},
         )
     authority, category = code[0], code[1]
     if authority not in USCC_AUTHORITIES:
-        raise IdentifierError("authority", _("统一社会信用代码第1位登记管理部门码“%(c)s”无效") % {"c": authority})
+        raise IdentifierError(
+            "authority", _("统一社会信用代码第1位登记管理部门码“%(c)s”无效") % {"c": authority}
+        )
     if category not in USCC_AUTHORITIES[authority]:
-        raise IdentifierError("category", _("统一社会信用代码第2位机构类别码“%(c)s”无效") % {"c": category})
+        raise IdentifierError(
+            "category", _("统一社会信用代码第2位机构类别码“%(c)s”无效") % {"c": category}
+        )
     # 100000 is used by central authorities (e.g. 住建部 11100000000013338W).
     if not code[2:8].isdigit() or code[2:4] not in _PROVINCE_PREFIXES | {"10", "00"}:
-        raise IdentifierError("region", _("统一社会信用代码第3–8位行政区划码“%(c)s”无效") % {"c": code[2:8]})
+        raise IdentifierError(
+            "region", _("统一社会信用代码第3–8位行政区划码“%(c)s”无效") % {"c": code[2:8]}
+        )
     expected = uscc_check_char(code[:17])
     if code[17] != expected:
-        raise IdentifierError("check", _("统一社会信用代码校验码错误：第18位应为%(c)s") % {"c": expected})
+        raise IdentifierError(
+            "check", _("统一社会信用代码校验码错误：第18位应为%(c)s") % {"c": expected}
+        )
     if check_organization_code:
         inner = code[8:17]
         if _ORG_PATTERN.match(inner) and inner[8] != organization_code_check_char(inner[:8]):
-            raise IdentifierError("organization_code", _("统一社会信用代码中的组织机构代码（第9–17位）校验位错误"))
+            raise IdentifierError(
+                "organization_code", _("统一社会信用代码中的组织机构代码（第9–17位）校验位错误")
+            )
     return code
 
 
@@ -183,7 +246,9 @@ def validate_license_identifier(value: str) -> str:
         raise IdentifierError("root", _("电子证照标识应以%(root)s开头") % {"root": LICENSE_ROOT})
     parts = ident[len(prefix) :].split(".")
     if len(parts) != 5:
-        raise IdentifierError("segments", _("电子证照标识应由证照类型、颁发机构、流水号、版本号和校验位五段组成"))
+        raise IdentifierError(
+            "segments", _("电子证照标识应由证照类型、颁发机构、流水号、版本号和校验位五段组成")
+        )
     type_code, issuer, serial, version, check = parts
     if not re.fullmatch(r"[0-9A-Z]{18}\d{3}", type_code):
         raise IdentifierError("type_code", _("证照类型代码应为定义机构统一社会信用代码加3位顺序号"))

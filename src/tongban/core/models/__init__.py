@@ -1,4 +1,19 @@
+from tongban.core.models.audit import AuditAction, AuditRecord, AuditResult
+from tongban.core.models.calendar import DayKind, HolidaySchedule, LocalHoliday, ScheduleDay
 from tongban.core.models.organizations import Organization, OrganizationKind, UtilitySector
 from tongban.core.models.regions import Region, RegionLevel
 
-__all__ = ["Organization", "OrganizationKind", "Region", "RegionLevel", "UtilitySector"]
+__all__ = [
+    "AuditAction",
+    "AuditRecord",
+    "AuditResult",
+    "DayKind",
+    "HolidaySchedule",
+    "LocalHoliday",
+    "Organization",
+    "OrganizationKind",
+    "Region",
+    "RegionLevel",
+    "ScheduleDay",
+    "UtilitySector",
+]

@@ -32,12 +32,21 @@ class Organization(models.Model):
         _("统一社会信用代码"), max_length=18, unique=True, validators=[uscc_validator]
     )
     kind = models.CharField(_("性质"), max_length=20, choices=OrganizationKind.choices)
-    sector = models.CharField(_("公共服务行业"), max_length=20, choices=UtilitySector.choices, blank=True)
+    sector = models.CharField(
+        _("公共服务行业"), max_length=20, choices=UtilitySector.choices, blank=True
+    )
     region = models.ForeignKey(
-        "core.Region", verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="organizations"
+        "core.Region",
+        verbose_name=_("所属区划"),
+        on_delete=models.PROTECT,
+        related_name="organizations",
     )
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级单位"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("上级单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     phone = models.CharField(_("联系电话"), max_length=50, blank=True)
