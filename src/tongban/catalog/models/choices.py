@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tongban.core.calendar import Unit
+
 
 class ItemType(models.TextChoices):
     """事项类型 (GB/T 39046 A.1). Codes are strings."""
@@ -57,9 +59,8 @@ class Audience(models.TextChoices):
     OTHER = "6", _("其他组织")
 
 
-class TimeUnit(models.TextChoices):
-    WORKING_DAYS = "working", _("工作日")
-    NATURAL_DAYS = "natural", _("自然日")
+# The unit of a time limit (工作日 / 自然日): one enum, owned by the working-day calendar.
+TimeUnit = Unit
 
 
 class OnlineDepth(models.IntegerChoices):

@@ -15,14 +15,22 @@ from tongban.catalog.models.choices import (
 
 class Implementation(models.Model):
     item = models.ForeignKey(
-        "catalog.Item", verbose_name=_("事项"), on_delete=models.PROTECT, related_name="implementations"
+        "catalog.Item",
+        verbose_name=_("事项"),
+        on_delete=models.PROTECT,
+        related_name="implementations",
     )
     organization = models.ForeignKey(
-        "core.Organization", verbose_name=_("实施主体"), on_delete=models.PROTECT,
+        "core.Organization",
+        verbose_name=_("实施主体"),
+        on_delete=models.PROTECT,
         related_name="implementations",
     )
     region = models.ForeignKey(
-        "core.Region", verbose_name=_("实施区划"), on_delete=models.PROTECT, related_name="implementations"
+        "core.Region",
+        verbose_name=_("实施区划"),
+        on_delete=models.PROTECT,
+        related_name="implementations",
     )
     # Denormalized from region for index-backed prefix filters (a branch portal and its children).
     region_code = models.CharField(_("区划代码"), max_length=12, editable=False)
@@ -53,7 +61,9 @@ class Implementation(models.Model):
     conditions = models.TextField(_("受理条件"))
     quantity_limit = models.CharField(_("数量限制"), max_length=500, blank=True)
     jurisdiction = models.CharField(_("行政管辖"), max_length=500, blank=True)
-    cross_area = models.CharField(_("通办范围"), max_length=10, choices=CrossAreaScope.choices, blank=True)
+    cross_area = models.CharField(
+        _("通办范围"), max_length=10, choices=CrossAreaScope.choices, blank=True
+    )
     result_name = models.CharField(_("结果名称"), max_length=200)
     result_sample = models.FileField(_("结果样本"), upload_to="catalog/results/", blank=True)
     charges_fee = models.BooleanField(_("是否收费"), default=False)
@@ -71,7 +81,10 @@ class Implementation(models.Model):
 
     # Life cycle.
     status = models.CharField(
-        _("状态"), max_length=10, choices=ImplementationStatus.choices, default=ImplementationStatus.DRAFT
+        _("状态"),
+        max_length=10,
+        choices=ImplementationStatus.choices,
+        default=ImplementationStatus.DRAFT,
     )
     version = models.PositiveIntegerField(_("版本"), default=1)
     effective_from = models.DateField(_("生效日期"), null=True, blank=True)
@@ -87,7 +100,9 @@ class Implementation(models.Model):
         indexes = [
             models.Index(fields=["item", "status", "region_code"], name="impl_item_status_region"),
             models.Index(fields=["organization", "status"], name="impl_org_status"),
-            models.Index(fields=["region_code", "status", "-popularity"], name="impl_region_popular"),
+            models.Index(
+                fields=["region_code", "status", "-popularity"], name="impl_region_popular"
+            ),
             models.Index(fields=["status", "-popularity"], name="impl_status_popular"),
         ]
 
@@ -102,15 +117,13 @@ class Implementation(models.Model):
     def _region_changed(self) -> bool:
         return self.region.code != self.region_code
 
-    @property
-    def is_published(self) -> bool:
-        return self.status == ImplementationStatus.ACTIVE
-
 
 class Location(models.Model):
     """办理地点 with street, number, room and window (seed 001 row 14)."""
 
-    implementation = models.ForeignKey(Implementation, on_delete=models.CASCADE, related_name="locations")
+    implementation = models.ForeignKey(
+        Implementation, on_delete=models.CASCADE, related_name="locations"
+    )
     name = models.CharField(_("地点名称"), max_length=100, help_text=_("如：东胜区政务服务中心"))
     street = models.CharField(_("街道"), max_length=100)
     number = models.CharField(_("门牌号"), max_length=50)
@@ -132,15 +145,24 @@ class ServiceHours(models.Model):
     """办理时间: a weekday range and a time range (seed 001 row 15)."""
 
     WEEKDAYS = [
-        (1, _("星期一")), (2, _("星期二")), (3, _("星期三")), (4, _("星期四")),
-        (5, _("星期五")), (6, _("星期六")), (7, _("星期日")),
+        (1, _("星期一")),
+        (2, _("星期二")),
+        (3, _("星期三")),
+        (4, _("星期四")),
+        (5, _("星期五")),
+        (6, _("星期六")),
+        (7, _("星期日")),
     ]
-    implementation = models.ForeignKey(Implementation, on_delete=models.CASCADE, related_name="hours")
+    implementation = models.ForeignKey(
+        Implementation, on_delete=models.CASCADE, related_name="hours"
+    )
     weekday_from = models.PositiveSmallIntegerField(_("起始星期"), choices=WEEKDAYS)
     weekday_to = models.PositiveSmallIntegerField(_("结束星期"), choices=WEEKDAYS)
     opens = models.TimeField(_("开始时间"))
     closes = models.TimeField(_("结束时间"))
-    note = models.CharField(_("说明"), max_length=100, blank=True, help_text=_("如：法定节假日除外"))
+    note = models.CharField(
+        _("说明"), max_length=100, blank=True, help_text=_("如：法定节假日除外")
+    )
 
     class Meta:
         verbose_name = _("办理时间")
@@ -151,7 +173,7 @@ class ServiceHours(models.Model):
         days = dict(self.WEEKDAYS)
         span = str(days[self.weekday_from])
         if self.weekday_to != self.weekday_from:
-            span += "至" + str(days[self.weekday_to])
+            span = str(_("%(from)s至%(to)s") % {"from": span, "to": days[self.weekday_to]})
         return f"{span} {self.opens:%H:%M}—{self.closes:%H:%M}"
 
 
@@ -174,7 +196,9 @@ class Intermediary(models.Model):
 
 
 class Fee(models.Model):
-    implementation = models.ForeignKey(Implementation, on_delete=models.CASCADE, related_name="fees")
+    implementation = models.ForeignKey(
+        Implementation, on_delete=models.CASCADE, related_name="fees"
+    )
     name = models.CharField(_("收费项目"), max_length=200)
     standard = models.CharField(_("收费标准"), max_length=300)
     basis = models.TextField(_("收费依据"))
@@ -191,7 +215,9 @@ class Fee(models.Model):
 class ProcessStep(models.Model):
     """办理流程 step with its own limit, standard and result (seed 001 row 21)."""
 
-    implementation = models.ForeignKey(Implementation, on_delete=models.CASCADE, related_name="steps")
+    implementation = models.ForeignKey(
+        Implementation, on_delete=models.CASCADE, related_name="steps"
+    )
     order = models.PositiveSmallIntegerField(_("序号"))
     name = models.CharField(_("环节名称"), max_length=100)
     actor = models.CharField(_("办理人员"), max_length=100, blank=True)
@@ -215,7 +241,9 @@ class ProcessStep(models.Model):
 class Question(models.Model):
     """常见问题."""
 
-    implementation = models.ForeignKey(Implementation, on_delete=models.CASCADE, related_name="faqs")
+    implementation = models.ForeignKey(
+        Implementation, on_delete=models.CASCADE, related_name="faqs"
+    )
     question = models.CharField(_("问题"), max_length=300)
     answer = models.TextField(_("解答"))
     order = models.PositiveSmallIntegerField(_("排序"), default=0)

@@ -14,7 +14,9 @@ class Theme(models.Model):
     code = models.SlugField(_("编码"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=50)
     audience = models.CharField(
-        _("面向"), max_length=1, choices=[(Audience.PERSON, _("个人")), (Audience.ENTERPRISE, _("法人"))]
+        _("面向"),
+        max_length=1,
+        choices=[(Audience.PERSON, _("个人")), (Audience.ENTERPRISE, _("法人"))],
     )
     icon = models.CharField(_("图标"), max_length=8, blank=True, help_text=_("一个表情符号或字符"))
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
@@ -48,18 +50,25 @@ class PowerListEntry(models.Model):
 
 
 class Item(models.Model):
-    """政务服务事项 (基本目录). Name, code, basis and type are defined here once (seed 001 row 10)."""
+    """政务服务事项 (基本目录).
+
+    Name, code, basis and type are defined here once and hold in every region (seed 001 row 10).
+    """
 
     code = models.CharField(_("基本编码"), max_length=24, unique=True)
     national_code = models.CharField(_("国家基本编码"), max_length=24, blank=True)
     name = models.CharField(_("事项名称"), max_length=200)
-    item_type = models.CharField(_("事项类型"), max_length=2, choices=ItemType.choices, db_index=True)
+    item_type = models.CharField(
+        _("事项类型"), max_length=2, choices=ItemType.choices, db_index=True
+    )
     legal_basis = models.TextField(_("设定依据"))
     level = models.CharField(_("行使层级"), max_length=1, choices=ExerciseLevel.choices)
     audiences = models.CharField(
         _("服务对象"), max_length=20, help_text=_("服务对象代码，多个以逗号分隔，如“1,2”")
     )
-    themes = models.ManyToManyField(Theme, verbose_name=_("服务主题"), blank=True, related_name="items")
+    themes = models.ManyToManyField(
+        Theme, verbose_name=_("服务主题"), blank=True, related_name="items"
+    )
     power_entries = models.ManyToManyField(
         PowerListEntry, verbose_name=_("权责清单"), blank=True, related_name="items"
     )
@@ -100,7 +109,12 @@ class ItemTranslation(models.Model):
     class Meta:
         verbose_name = _("事项译文")
         verbose_name_plural = _("事项译文")
-        constraints = [models.UniqueConstraint(fields=["item", "language"], name="uniq_item_language")]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "language"], name="uniq_item_language")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.language}: {self.name}"
 
 
 class Synonym(models.Model):
