@@ -16,7 +16,10 @@ class Command(BaseCommand):
     def handle(self, *args, path: Path, check: bool, **options):
         from tongban.api.router import api
 
-        document = json.dumps(api.get_openapi_schema(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        document = (
+            json.dumps(api.get_openapi_schema(), ensure_ascii=False, indent=2, sort_keys=True)
+            + "\n"
+        )
         if check:
             current = path.read_text(encoding="utf-8") if path.exists() else ""
             if current != document:
