@@ -42,7 +42,7 @@ def run(*args: str | Path, env: dict[str, str] | None = None, check: bool = True
 
 
 def ensure_environment(dev: bool) -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - run.py may be started by an older python3
         sys.exit("Tongban needs Python 3.11 or newer.")
     if not PY.exists():
         say("Creating the virtual environment in .venv")
@@ -80,11 +80,14 @@ def start() -> None:
 
 def postgres_url() -> str | None:
     """A URL for the PostgreSQL server tests run on, or None when none answers."""
-    url = os.environ.get("TONGBAN_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/tongban_ci")
+    url = os.environ.get(
+        "TONGBAN_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/tongban_ci"
+    )
     probe = (
         "import sys, psycopg\n"
         "try:\n"
-        "    psycopg.connect(sys.argv[1].rsplit('/', 1)[0] + '/postgres', connect_timeout=3).close()\n"
+        "    server = sys.argv[1].rsplit('/', 1)[0]\n"
+        "    psycopg.connect(server + '/postgres', connect_timeout=3).close()\n"
         "except Exception as exc:\n"
         "    print(exc); sys.exit(1)\n"
     )
@@ -93,7 +96,11 @@ def postgres_url() -> str | None:
 
 
 def chromium() -> str | None:
-    for candidate in (os.environ.get("TONGBAN_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+    for candidate in (
+        os.environ.get("TONGBAN_CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+    ):
         if candidate and Path(candidate).exists():
             return candidate
     return None
@@ -140,7 +147,15 @@ def test(extra: list[str]) -> None:
     browser = chromium()
     if browser:
         say(f"Browser tests in headless Chromium ({browser})")
-        run(PY, "-m", "pytest", "-m", "browser", "-q", env={**sqlite_env, "TONGBAN_CHROMIUM": browser})
+        run(
+            PY,
+            "-m",
+            "pytest",
+            "-m",
+            "browser",
+            "-q",
+            env={**sqlite_env, "TONGBAN_CHROMIUM": browser},
+        )
     elif IN_CI:
         sys.exit("Chromium is required in CI (apt-get install chromium)")
     else:

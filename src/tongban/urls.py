@@ -20,7 +20,11 @@ urlpatterns = [
 if settings.MEDIA_URL.startswith("/") and "S3" not in settings.STORAGES["default"]["BACKEND"]:
     # Embedded deployment serves uploaded catalog files itself; production puts nginx or S3 there.
     urlpatterns.append(
-        path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve_media, {"document_root": settings.MEDIA_ROOT})
+        path(
+            f"{settings.MEDIA_URL.strip('/')}/<path:path>",
+            serve_media,
+            {"document_root": settings.MEDIA_ROOT},
+        )
     )
 
 __all__ = ["i18n_patterns", "urlpatterns"]

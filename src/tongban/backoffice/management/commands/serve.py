@@ -7,12 +7,37 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
+def demo_account_lines() -> list[str]:
+    """The demo operator's login, only while that demo account exists outside production."""
+    from django.contrib.auth import get_user_model
+    from django.db import DatabaseError
+
+    from tongban.backoffice.management.commands.demo import (
+        DEMO_MARKER_EMAIL,
+        OPERATOR_PASSWORD,
+        OPERATOR_USERNAME,
+        is_production,
+    )
+
+    if is_production():
+        return []
+    try:
+        exists = get_user_model().objects.filter(email=DEMO_MARKER_EMAIL).exists()
+    except DatabaseError:  # not migrated yet: nothing to announce
+        return []
+    if not exists:
+        return []
+    return [f"    demo operator account:  {OPERATOR_USERNAME} / {OPERATOR_PASSWORD}"]
+
+
 class Command(BaseCommand):
     help = "Serve the platform on http://127.0.0.1:8000 (gunicorn, sync workers)."
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("TONGBAN_BIND", "127.0.0.1:8000"))
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("TONGBAN_WORKERS", "2")))
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("TONGBAN_WORKERS", "2"))
+        )
 
     def handle(self, *args, bind: str, workers: int, **options):
         host = bind if "://" in bind else f"http://{bind}"
@@ -22,7 +47,8 @@ class Command(BaseCommand):
                     "",
                     f"通办 Tongban is running on {host}/",
                     f"  Portal (citizens):        {host}/",
-                    f"  Back office (operators):  {host}/admin/   (demo: operator / tongban-demo-2026)",
+                    f"  Back office (operators):  {host}/admin/",
+                    *demo_account_lines(),
                     f"  Guide audit:              {host}/backoffice/audit/",
                     f"  API and its OpenAPI:      {host}/api/v1/docs   {host}/api/v1/openapi.json",
                     f"  Health:                   {host}/healthz  {host}/readyz",
@@ -36,10 +62,15 @@ class Command(BaseCommand):
         argv = [
             "gunicorn",
             "tongban.wsgi:application",
-            "--bind", bind,
-            "--workers", str(workers),
-            "--worker-class", "sync",
-            "--access-logfile", "-",
-            "--log-level", "warning",
+            "--bind",
+            bind,
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "sync",
+            "--access-logfile",
+            "-",
+            "--log-level",
+            "warning",
         ]
-        os.execvp(sys.executable, [sys.executable, "-m", *argv])
+        os.execvp(sys.executable, [sys.executable, "-m", *argv])  # noqa: S606 - fixed argv
