@@ -49,6 +49,15 @@ def test_renderers_are_deterministic():
     assert demo_forms.render_sample_form(FORM) == demo_forms.render_sample_form(FORM)
 
 
+def test_the_blank_form_does_not_depend_on_the_clock(monkeypatch):
+    import time
+
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.0)
+    early = demo_forms.render_blank_form(FORM)
+    monkeypatch.setattr(time, "time", lambda: 1_800_007_263.0)
+    assert demo_forms.render_blank_form(FORM) == early
+
+
 def test_a_deleted_file_is_written_again():
     blank, sample = ensure_forms({"test": FORM}).paths["test"]
     default_storage.delete(sample)

@@ -100,9 +100,36 @@ def render_blank_form(form: dict) -> bytes:
     book.properties.title = form["title"]
     book.properties.created = fixed
     book.properties.modified = fixed
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return _stable_xlsx(book, fixed)
+
+
+def _stable_xlsx(book, moment: dt.datetime) -> bytes:
+    """The workbook's bytes, identical on every run.
+
+    ``Workbook.save`` stamps ``modified`` with the current time and every zip entry with the
+    current local time, so two renders a second apart differ. The same file must always have the
+    same digest (the demo loader compares them), hence openpyxl's writer is called directly and the
+    archive re-packed with one fixed timestamp.
+    """
+    import zipfile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(book, archive).write_data()
+    stable = io.BytesIO()
+    stamp = moment.timetuple()[:6]
+    with (
+        zipfile.ZipFile(raw) as source,
+        zipfile.ZipFile(stable, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for entry in source.infolist():
+            info = zipfile.ZipInfo(entry.filename, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = entry.external_attr
+            target.writestr(info, source.read(entry.filename))
+    return stable.getvalue()
 
 
 def render_sample_form(form: dict) -> bytes:
