@@ -326,8 +326,8 @@ def main() -> None:
         "--guides",
         type=int,
         default=100,
-        help="distinct guide URLs to cycle over (the default in-memory cache keeps 300 entries "
-        "per process; two per guide)",
+        help="distinct guide URLs to cycle over (each process's in-memory cache keeps "
+        "TONGBAN_LOCAL_CACHE_ENTRIES, 20,000 by default; two per guide: stamp and page)",
     )
     parser.add_argument("--tool", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--postgres", metavar="URL", help="a database the bench may recreate")

@@ -38,6 +38,10 @@ INSTALLED_APPS = [
     # core and domains, in dependency order
     "tongban.core",
     "tongban.catalog",
+    "tongban.accounts",
+    "tongban.seals",
+    "tongban.licenses",
+    "oauth2_provider",  # OpenID Connect provider and OAuth2 server (django-oauth-toolkit)
     # channels
     "tongban.portal",
     "tongban.api",
@@ -52,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tongban.accounts.sessions.SessionPolicyMiddleware",  # idle timeout, logout everywhere
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -112,6 +117,15 @@ else:
         }
     }
 
+AUTH_USER_MODEL = "accounts.User"
+# Argon2id first (RFC 9106, OWASP parameters: tongban.accounts.passwords); the others only to read
+# hashes made before a switch (upgraded at the next login).
+PASSWORD_HASHERS = [
+    "tongban.accounts.passwords.Argon2idHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -120,6 +134,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "tongban.accounts.passwords.ComplexityValidator"},  # 3 of 4 character classes
 ]
 
 # Languages: Chinese by default; traditional Mongolian (vertical script) and English.
@@ -189,7 +204,7 @@ SESSION_COOKIE_SECURE = env_bool("TONGBAN_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-LOGIN_URL = "admin:login"
+LOGIN_URL = "portal:account_login"  # the admin keeps its own "admin:login"
 
 LOGGING = {
     "version": 1,
@@ -212,3 +227,106 @@ TONGBAN_SITE_NAME = env_str("TONGBAN_SITE_NAME", "通办 · 一体化在线政�
 TONGBAN_PUBLIC_URL = env_str("TONGBAN_PUBLIC_URL", "http://127.0.0.1:8000")
 TONGBAN_HOME_REGION = env_str("TONGBAN_HOME_REGION", "150600")
 TONGBAN_SEARCH_PAGE_SIZE = env_int("TONGBAN_SEARCH_PAGE_SIZE", 20, minimum=1)
+TONGBAN_PRODUCTION = env_bool("TONGBAN_PRODUCTION", False)
+
+# Persons' accounts: message gateways, verification providers, session idle timeouts
+TONGBAN_SMS_BACKEND = env_str("TONGBAN_SMS_BACKEND", "local")
+TONGBAN_EMAIL_BACKEND = env_str("TONGBAN_EMAIL_BACKEND", "local")
+TONGBAN_REAL_NAME_PROVIDER = env_str("TONGBAN_REAL_NAME_PROVIDER", "local")
+TONGBAN_FACE_PROVIDER = env_str("TONGBAN_FACE_PROVIDER", "local")
+TONGBAN_SESSION_IDLE_MINUTES = env_int("TONGBAN_SESSION_IDLE_MINUTES", 30, minimum=1)
+TONGBAN_STAFF_SESSION_IDLE_MINUTES = env_int("TONGBAN_STAFF_SESSION_IDLE_MINUTES", 15, minimum=1)
+
+# --- OpenID Connect provider and OAuth2 server (django-oauth-toolkit) ----------------------------
+# Department systems log people in through Tongban (authorization code + PKCE) and call the API
+# with client credentials; see docs/integration.md. Scopes, claims and the per-client policy are in
+# tongban.accounts.oidc. ID tokens are signed RS256 (docs/adr/0004-oidc-signing.md).
+
+
+def _oidc_private_key(production: bool) -> str:
+    """The RS256 signing key: TONGBAN_OIDC_RSA_PRIVATE_KEY (or ``_FILE``); in production it must
+    be given; otherwise one is generated once under var/ (mode 0600) so restarts keep it."""
+    import os
+    import tempfile
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    pem = env_str("TONGBAN_OIDC_RSA_PRIVATE_KEY", "").replace("\\n", "\n")
+    if not pem:
+        if production:
+            raise ConfigError(
+                "TONGBAN_OIDC_RSA_PRIVATE_KEY (or _FILE) must be set "
+                "when TONGBAN_PRODUCTION is true"
+            )
+        path = VAR_DIR / "oidc-rsa-private.pem"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            data = key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".oidc-key-")  # mode 0600
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                os.link(tmp, path)  # atomic; another process that got there first wins
+            except FileExistsError:
+                pass
+            finally:
+                os.unlink(tmp)
+        pem = path.read_text(encoding="ascii")
+    try:
+        loaded = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"TONGBAN_OIDC_RSA_PRIVATE_KEY: not a PEM private key ({exc})") from exc
+    if not isinstance(loaded, rsa.RSAPrivateKey) or loaded.key_size < 2048:
+        raise ConfigError("TONGBAN_OIDC_RSA_PRIVATE_KEY: must be an RSA key of at least 2048 bits")
+    return pem
+
+
+_PRODUCTION = env_bool("TONGBAN_PRODUCTION", False)
+# DOT's own model, named explicitly because migrations that point at it (accounts.ClientPolicy)
+# refer to this swappable setting. Not swapped: policy lives in ClientPolicy, one-to-one.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": _oidc_private_key(_PRODUCTION),
+    # After a key rotation the previous key stays published in the JWKS until its tokens expire.
+    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": [
+        pem.replace("\\n", "\n") for pem in [env_str("TONGBAN_OIDC_RSA_PREVIOUS_KEY", "")] if pem
+    ],
+    "OIDC_ISS_ENDPOINT": env_str("TONGBAN_OIDC_ISSUER", TONGBAN_PUBLIC_URL.rstrip("/")),
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    # Log out without asking when the RP's id_token_hint belongs to the signed-in person.
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    "PKCE_REQUIRED": True,
+    "SCOPES_BACKEND_CLASS": "tongban.accounts.oidc.TongbanScopes",  # scopes + Chinese descriptions
+    "OAUTH2_VALIDATOR_CLASS": "tongban.accounts.oidc.TongbanOAuth2Validator",
+    "APPLICATION_ADMIN_CLASS": "tongban.accounts.admin_clients.TongbanApplicationAdmin",
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("TONGBAN_OAUTH_ACCESS_TOKEN_SECONDS", 600, minimum=60),
+    "ID_TOKEN_EXPIRE_SECONDS": env_int("TONGBAN_OIDC_ID_TOKEN_SECONDS", 600, minimum=60),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env_int(
+        "TONGBAN_OAUTH_REFRESH_TOKEN_SECONDS", 8 * 3600, minimum=600
+    ),
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REQUEST_APPROVAL_PROMPT": "auto",
+    "CLIENT_SECRET_HASHER": "default",  # secrets stored hashed (PASSWORD_HASHERS[0])
+    "ALLOWED_REDIRECT_URI_SCHEMES": env_list(
+        "TONGBAN_OIDC_REDIRECT_SCHEMES", ["https"] if _PRODUCTION else ["http", "https"]
+    ),
+    # RFC 9700 (OAuth 2.0 Security BCP): no implicit or password grant, S256 only, bearer tokens
+    # only in the Authorization header, tokens stored as digests only, iss in the auth response.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+}

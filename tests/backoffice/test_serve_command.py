@@ -14,7 +14,9 @@ def test_the_demo_login_is_announced_when_the_demo_account_exists(monkeypatch):
 
     monkeypatch.delenv("TONGBAN_PRODUCTION", raising=False)
     demo.ensure_demo_operator(production=False)
-    assert any("operator / tongban-demo-2026" in line for line in demo_account_lines())
+    lines = demo_account_lines()
+    assert any("tongban-demo-2026" in line and "operator" in line for line in lines)
+    assert any("demo_totp" in line for line in lines)
 
 
 def test_production_never_announces_a_demo_login(monkeypatch, settings):

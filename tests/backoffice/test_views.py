@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from tests.backoffice.helpers import login_backoffice
 from tests.catalog.factories import ImplementationFactory
 from tests.catalog.test_importexport import edit, exported, snapshot
 from tongban.backoffice.views import SESSION_IMPORT
@@ -21,7 +22,7 @@ PAGES = ("backoffice:audit", "backoffice:import", "backoffice:export")
 @pytest.fixture
 def staff(client, django_user_model):
     user = django_user_model.objects.create_superuser("operator", "op@example.com", "x-pass-123")
-    client.force_login(user)
+    login_backoffice(client, user)
     return client
 
 
@@ -39,7 +40,7 @@ def test_anonymous_is_sent_to_the_admin_login(client, page):
 @pytest.mark.parametrize("page", PAGES)
 def test_non_staff_is_refused(client, django_user_model, page):
     user = django_user_model.objects.create_user("citizen", password="x-pass-123")
-    client.force_login(user)
+    login_backoffice(client, user)
     response = client.get(reverse(page))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
@@ -47,11 +48,11 @@ def test_non_staff_is_refused(client, django_user_model, page):
 
 def test_staff_without_catalog_permission_is_forbidden(client, django_user_model):
     user = django_user_model.objects.create_user("clerk", password="x-pass-123", is_staff=True)
-    client.force_login(user)
+    login_backoffice(client, user)
     for page in PAGES:
         assert client.get(reverse(page)).status_code == 403
     user.user_permissions.add(Permission.objects.get(codename="view_implementation"))
-    client.force_login(user)
+    login_backoffice(client, user)
     assert client.get(reverse("backoffice:audit")).status_code == 200
     # viewing does not allow importing, and a refused upload changes nothing
     impl = ImplementationFactory(complete=True)
@@ -144,7 +145,7 @@ def test_confirm_needs_csrf(client, django_user_model):
 
     user = django_user_model.objects.create_superuser("op2", "op2@example.com", "x-pass-123")
     strict = Client(enforce_csrf_checks=True)
-    strict.force_login(user)
+    login_backoffice(strict, user)
     response = strict.post(reverse("backoffice:import"), {"confirm": "1", "token": "x"})
     assert response.status_code == 403
 

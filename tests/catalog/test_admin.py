@@ -6,6 +6,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
+from tests.backoffice.helpers import login_backoffice
 from tests.catalog.factories import ImplementationFactory, ItemFactory
 from tests.core.factories import OrganizationFactory
 from tongban.catalog.models import Implementation, ImplementationStatus, ServiceHours
@@ -27,7 +28,7 @@ INLINES = (
 @pytest.fixture
 def operator(client, django_user_model):
     user = django_user_model.objects.create_superuser("operator", "op@example.com", "x-pass-123")
-    client.force_login(user)
+    login_backoffice(client, user)
     return client
 
 
@@ -41,6 +42,7 @@ def form_data(
         "promised_unit": "working",
         "online_depth": 4,
         "visits_required": 0,
+        "required_level": 2,
         "handle_at_window": "on",
         "handle_on_pc": "on",
         "conditions": "符合条件",

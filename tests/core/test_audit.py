@@ -7,12 +7,14 @@ import itertools
 import threading
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
+from tests.backoffice.helpers import login_backoffice
 from tongban.conf import ConfigError
 from tongban.core import audit
 from tongban.core.audit import (
@@ -27,6 +29,8 @@ from tongban.core.audit import (
     verify_chain,
 )
 from tongban.core.models.audit import GENESIS_DIGEST
+
+User = get_user_model()
 
 pytestmark = pytest.mark.django_db
 is_postgres = pytest.mark.skipif(
@@ -362,7 +366,7 @@ def test_only_granted_audit_admins_read():
 def test_admin_is_read_only_and_audits_its_readers(client):
     _fill(2)
     auditor = _user("auditor", audit_admin=True)
-    client.force_login(auditor)
+    login_backoffice(client, auditor)
     response = client.get("/admin/core/auditrecord/")
     assert response.status_code == 200
     assert "person:1" in response.content.decode()
@@ -373,7 +377,7 @@ def test_admin_is_read_only_and_audits_its_readers(client):
     assert reads.count() == 2
     assert verify_chain().ok
 
-    client.force_login(_user("root", superuser=True))
+    login_backoffice(client, _user("root", superuser=True))
     before = AuditRecord.objects.count()
     assert client.get("/admin/core/auditrecord/").status_code == 403
     assert AuditRecord.objects.count() == before

@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.urls import path
 
+from tests.backoffice.helpers import login_backoffice
 from tongban.core import calendar
 from tongban.core.calendar import YearSource, add_days, is_working_day
 from tongban.core.calendar_errors import CalendarError, CalendarErrorCode, RowErrorCode
@@ -524,7 +525,7 @@ def test_local_holiday_rules(fields):
 @pytest.fixture
 def operator(client):
     user = get_user_model().objects.create_superuser("operator", "op@example.cn", "secret-pass-123")
-    client.force_login(user)
+    login_backoffice(client, user)
     return client
 
 
@@ -571,7 +572,7 @@ def test_admin_import_errors_are_listed_per_row(operator):
 @pytest.mark.urls(__name__)
 def test_admin_import_is_denied_to_staff_without_permission(client):
     user = get_user_model().objects.create_user("clerk", password="secret-pass-123", is_staff=True)
-    client.force_login(user)
+    login_backoffice(client, user)
     upload = SimpleUploadedFile("2026.csv", EXAMPLE_2026.read_bytes())
     assert client.post(IMPORT_URL, {"file": upload}).status_code == 403
     assert not HolidaySchedule.objects.exists()

@@ -2,9 +2,11 @@
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.urls import path, reverse
 
+from tests.backoffice.helpers import login_backoffice
 from tests.core.factories import OrganizationFactory, RegionFactory, make_uscc
 from tongban.core.identifiers import IdentifierError, validate_uscc
 from tongban.core.models import Organization, OrganizationKind, Region, RegionLevel, UtilitySector
@@ -17,6 +19,9 @@ from tongban.core.organizations import (
 
 # The admin tests need only the admin; this keeps them independent of the channel URLconfs.
 urlpatterns = [path("admin/", admin.site.urls)]
+
+
+User = get_user_model()
 
 pytestmark = pytest.mark.django_db
 
@@ -242,7 +247,7 @@ class TestAdmin:
     @pytest.fixture
     def operator(self, client):
         user = User.objects.create_superuser("operator", "op@example.org", "op-secret-123")
-        client.force_login(user)
+        login_backoffice(client, user)
         return user
 
     def org_form(self, region, **overrides):

@@ -7,7 +7,8 @@ import logging
 import os
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db import connection, models
 
 from tongban.core import crypto
@@ -29,6 +30,9 @@ from tongban.core.personal import (
 
 ID = "15060219900101106X"  # a valid check character (GB 11643), checked below
 PHONE = "13812345678"
+
+
+User = get_user_model()
 
 
 class Citizen(models.Model):

@@ -82,6 +82,11 @@ class TimeLimitsOut(Schema):
     is_instant: bool = Field(description="即办件")
 
 
+class LevelOut(Schema):
+    level: int
+    label: str
+
+
 class DepthOut(Schema):
     level: int = Field(ge=1, le=4)
     numeral: str = Field(examples=["Ⅳ"])
@@ -222,6 +227,7 @@ class GuideOut(Schema):
     time_limits: TimeLimitsOut
     online_depth: DepthOut
     visits_required: int
+    required_level: LevelOut = Field(description="网上申请前须达到的实名认证级别（1–3）")
     handling_forms: HandlingFormsOut
     conditions: str
     quantity_limit: str

@@ -1,10 +1,12 @@
 """The JSON API, version 1. Each domain's routes live in their own module of this channel."""
 
 from ninja import NinjaAPI
-from ninja.errors import ValidationError
+from ninja.errors import HttpError, ValidationError
 
+from tongban.api import auth as token_auth
 from tongban.api import catalog as catalog_routes
-from tongban.api import guides
+from tongban.api import guides, me
+from tongban.api import licenses as license_routes
 
 api = NinjaAPI(
     title="Tongban API",
@@ -19,6 +21,9 @@ api = NinjaAPI(
 )
 api.add_router("/catalog/", catalog_routes.router)
 api.add_router("/catalog/", guides.router)
+api.add_router("/", license_routes.router)  # public: verify, keys, revocations
+api.add_router("/", me.router)  # /me, /client: bearer tokens (docs/integration.md)
+token_auth.install(api)
 
 
 @api.exception_handler(ValidationError)
@@ -31,6 +36,17 @@ def _invalid_parameter(request, exc: ValidationError):
     return api.create_response(
         request, {"code": "invalid_parameter", "message": message, "field": field}, status=422
     )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    """400 ``{code, message, field}`` for a request body that is not JSON at all (django-ninja
+    raises it as an HttpError); other HttpErrors keep ninja's ``{"detail": …}``."""
+    if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+        body = {"code": "invalid_json", "message": "请求体不是有效的JSON", "field": ""}
+    else:
+        body = {"detail": str(exc)}
+    return api.create_response(request, body, status=exc.status_code)
 
 
 @api.exception_handler(catalog_routes.SearchError)

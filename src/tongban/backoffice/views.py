@@ -1,8 +1,10 @@
 """Operator pages beyond the Django admin: the guide audit and the catalog's Excel import/export.
 
-Every page needs a staff login (the admin's login page) and a catalog permission; views parse the
-request, call one domain function and render. A rejected upload changes nothing: the import
-validates the whole workbook first (see :mod:`tongban.catalog.importexport`).
+Every page needs a staff login with the second factor (:mod:`tongban.backoffice.access`) and a
+catalog permission, and shows or changes only the implementations of the staff member's scope
+(:mod:`tongban.backoffice.scoping`); views parse the request, call one domain function and render.
+A rejected upload changes nothing: the import validates the whole workbook first (see
+:mod:`tongban.catalog.importexport`), and a workbook reaching outside the scope is rejected whole.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import uuid
 
 from django import forms
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import storages
 from django.http import HttpResponse
@@ -23,6 +24,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from tongban.accounts.queries import staff_scope
+from tongban.backoffice.access import staff_required
+from tongban.backoffice.scoping import implementations_for, organizations_for
+from tongban.catalog.excel_read import ImportReport, read_workbook
 from tongban.catalog.guide_audit import INDICATORS, audit, write_xlsx
 from tongban.catalog.importexport import export_catalog, import_catalog
 from tongban.catalog.models import Implementation
@@ -61,8 +66,6 @@ def _sweep_abandoned() -> None:
 
 VIEW_PERMS = ("catalog.view_implementation",)
 IMPORT_PERMS = (
-    "catalog.add_item",
-    "catalog.change_item",
     "catalog.add_implementation",
     "catalog.change_implementation",
 )
@@ -88,11 +91,27 @@ class ScopeForm(forms.Form):
         empty_label=_("全部部门"),
     )
 
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scope = staff_scope(user)
+        if not self.scope.everything:
+            # A scoped staff member audits or exports one of their organizations at a time.
+            self.fields["organization"].queryset = organizations_for(user).filter(is_active=True)
+            self.fields["organization"].required = True
+
     def clean_region(self) -> str:
         code = self.cleaned_data["region"].strip()
         if code and not Region.objects.filter(code=code).exists():
             raise forms.ValidationError(_("区划代码“%(c)s”不存在") % {"c": code})
         return code
+
+    def clean(self):
+        cleaned = super().clean()
+        org, code = cleaned.get("organization"), cleaned.get("region")
+        scoped = not self.scope.everything and org is not None
+        if scoped and not self.scope.covers(org.pk, code or org.region.code):
+            self.add_error("region", _("超出您的管辖范围：请选择您所辖的区划"))
+        return cleaned
 
 
 # --- the audit --------------------------------------------------------------------------------
@@ -120,17 +139,22 @@ def chart_rows(indicators) -> tuple[list[dict], int]:
     return rows, len(rows) * CHART_ROW + 4
 
 
-@staff_member_required
+@staff_required
 def audit_page(request):
     _require(request, VIEW_PERMS)
-    form = ScopeForm(request.GET or None)
+    form = ScopeForm(request.GET or None, user=request.user)
+    if not form.is_bound and len(form.scope.organization_ids) == 1 and not form.scope.everything:
+        (only,) = form.scope.organization_ids
+        form = ScopeForm({"organization": only, "region": ""}, user=request.user)
     region = organization = None
     if form.is_bound and form.is_valid():
         region = form.cleaned_data["region"] or None
         org = form.cleaned_data["organization"]
         organization = org.pk if org else None
+        if org and region is None and not form.scope.everything:
+            region = org.region.code  # a post without listed regions covers its organization's
     report = None
-    if not form.is_bound or form.is_valid():
+    if (not form.is_bound and form.scope.everything) or (form.is_bound and form.is_valid()):
         report = audit(region=region, organization=organization)
         if request.GET.get("format") == "xlsx":
             response = _xlsx_response(f"guide-audit-{timezone.localdate():%Y%m%d}.xlsx")
@@ -154,20 +178,21 @@ def audit_page(request):
 
 
 # --- export and import ------------------------------------------------------------------------
-@staff_member_required
+@staff_required
 def export_page(request):
     _require(request, VIEW_PERMS)
-    form = ScopeForm(request.GET or None)
+    form = ScopeForm(request.GET or None, user=request.user)
     if not form.is_bound or not form.is_valid():
         return render(request, "backoffice/export.html", {"form": form})
-    queryset = Implementation.objects.all()
+    queryset = Implementation.objects.filter(implementations_for(request.user))
     region, org = form.cleaned_data["region"], form.cleaned_data["organization"]
     if region:
         queryset = queryset.filter(region_code__startswith=region_prefix(region))
     if org:
         queryset = queryset.filter(organization=org)
     response = _xlsx_response(f"catalog-{region or 'all'}-{timezone.localdate():%Y%m%d}.xlsx")
-    export_catalog(queryset if (region or org) else None, response)
+    whole = (region or org) is None and form.scope.everything
+    export_catalog(None if whole else queryset, response)
     return response
 
 
@@ -189,7 +214,7 @@ def _forget_pending(request) -> None:
         _private().delete(pending["name"])
 
 
-@staff_member_required
+@staff_required
 @require_http_methods(["GET", "POST"])
 def import_page(request):
     _require(request, IMPORT_PERMS)
@@ -202,6 +227,8 @@ def import_page(request):
     _sweep_abandoned()
     content = form.cleaned_data["file"].read()
     report = import_catalog(io.BytesIO(content), actor=request.user, dry_run=True)
+    if report.ok:
+        _check_import_scope(request.user, content, report)
     context = {"form": UploadForm(), "report": report, "filename": form.cleaned_data["file"].name}
     if report.ok:
         name = _private().save(f"{IMPORT_DIR}/{uuid.uuid4().hex}.xlsx", io.BytesIO(content))
@@ -216,6 +243,47 @@ def import_page(request):
     return render(request, "backoffice/import.html", context)
 
 
+def _check_import_scope(user, content: bytes, report) -> None:
+    """A scoped staff member's workbook may only touch implementations of their scope (the rows'
+    organizations and regions, and the implementations the codes already name), and change no
+    item (items are shared by every region: operators maintain them)."""
+    if (report.created["items"] or report.updated["items"]) and not user.has_perms(
+        ("catalog.add_item", "catalog.change_item")
+    ):
+        report.error(
+            _("事项"), None, "", "items_read_only", _("事项由平台运营人员统一维护，不能在此修改")
+        )
+    scope = staff_scope(user)
+    if scope.everything:
+        return
+    rows = read_workbook(io.BytesIO(content), ImportReport()) or {}
+    impl_rows = rows.get("implementations", [])
+    orgs = dict(
+        Organization.objects.filter(
+            uscc__in=[str(r.values.get("organization_uscc") or "").upper() for r in impl_rows]
+        ).values_list("uscc", "pk")
+    )
+    sheet = _("实施清单")
+    for row in impl_rows:
+        org_id = orgs.get(str(row.values.get("organization_uscc") or "").upper())
+        if not scope.covers(org_id, str(row.values.get("region_code") or "")):
+            report.error(sheet, row.number, "", "out_of_scope", _scope_message())
+    codes = [r.values.get("code") for r in impl_rows]
+    foreign = (
+        Implementation.objects.filter(code__in=codes)
+        .exclude(implementations_for(user))
+        .values_list("code", flat=True)
+    )
+    for code in foreign:
+        report.error(
+            sheet, None, "", "out_of_scope", _("实施编码“%(c)s”属于其他部门或区划") % {"c": code}
+        )
+
+
+def _scope_message():
+    return _("超出您的管辖范围：只能导入本部门、本辖区的实施清单")
+
+
 def _confirm_import(request):
     pending = request.session.get(SESSION_IMPORT)
     if not pending or pending["token"] != request.POST.get("token"):
@@ -227,6 +295,11 @@ def _confirm_import(request):
         _forget_pending(request)
         messages.error(request, _("预检后的文件已被改动，请重新上传"))
         return redirect("backoffice:import")
+    preview = import_catalog(io.BytesIO(content), actor=request.user, dry_run=True)
+    _check_import_scope(request.user, content, preview)
+    if not preview.ok:
+        _forget_pending(request)
+        return render(request, "backoffice/import.html", {"form": UploadForm(), "report": preview})
     report = import_catalog(io.BytesIO(content), actor=request.user)
     _forget_pending(request)
     context = {

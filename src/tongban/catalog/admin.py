@@ -296,7 +296,7 @@ class ImplementationAdmin(AuditedAdmin):
             _("网上办理深度与渠道"),
             {
                 "fields": (
-                    ("online_depth", "visits_required"),
+                    ("online_depth", "visits_required", "required_level"),
                     "online_url",
                     ("handle_at_window", "handle_on_pc", "handle_on_mobile", "handle_by_post"),
                 )

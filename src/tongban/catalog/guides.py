@@ -68,6 +68,7 @@ from tongban.catalog.models import (
     Theme,
     TimeUnit,
 )
+from tongban.core.levels import VerificationLevel
 from tongban.core.models import Organization, Region, RegionLevel
 from tongban.core.models.regions import region_prefix
 
@@ -464,6 +465,10 @@ def guide_as_dict(impl: Implementation, answers: Mapping[int, set[int]] | None =
             "meaning": str(DEPTH_MEANINGS[depth]),
         },
         "visits_required": impl.visits_required,
+        "required_level": {
+            "level": impl.required_level,
+            "label": str(VerificationLevel(impl.required_level).label),
+        },
         "handling_forms": {
             "window": impl.handle_at_window,
             "pc": impl.handle_on_pc,

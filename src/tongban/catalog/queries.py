@@ -212,34 +212,19 @@ def _validate(filters: SearchFilters, page: int, page_size: int) -> None:
         raise SearchError(SearchErrorCode.INVALID_PAGE_SIZE, "page_size")
 
 
-def _implementation_sql(filters: SearchFilters) -> tuple[str, list]:
-    """WHERE conditions on implementations (alias m) of active items: published, in the region
-    (a code range) or at one of its ancestors, of the organization, at least the depth."""
-    published, params = published_sql("m", None)
-    sql = [published]
-    if filters.region:
-        low, high, ancestors = region_scope(filters.region)
-        scope = "m.region_code >= %s" + (" AND m.region_code < %s" if high else "")
-        params += [low, *([high] if high else [])]
-        if ancestors:
-            scope = f"({scope}) OR m.region_code IN ({', '.join(['%s'] * len(ancestors))})"
-            params += ancestors
-        sql.append(f"({scope})")
-    if filters.organization is not None:
-        sql.append("m.organization_id = %s")
-        params.append(filters.organization)
-    if filters.depth is not None:
-        sql.append("m.online_depth >= %s")
-        params.append(filters.depth)
-    return " AND ".join(sql), params
-
-
-def _scoped_sql(filters: SearchFilters, item_column: str) -> list[tuple[str, list]]:
-    """The conditions of :func:`_implementation_sql` for one item, split into disjoint region
-    scopes (the code range of the region and its descendants; its ancestors' codes), so that
-    each is a tight range of the (item, status, region_code) index instead of an OR filter."""
-    published, base_params = published_sql("m", None)
-    base = [f"m.item_id = {item_column}", published]
+def _scoped_sql(
+    filters: SearchFilters, item_column: str, item_params: tuple = ()
+) -> list[tuple[str, list]]:
+    """WHERE conditions on implementations (alias m) of active items that pass the filters
+    (published, in the region or at one of its ancestors, of the organization, at least the
+    depth), split into disjoint region scopes (the code range of the region and its
+    descendants; each of its ancestors' codes), so that each is a tight range of the (item,
+    region_code) index of active implementations (``impl_published``, PostgreSQL) instead of an
+    OR filter. ``item_column`` follows ``m.item_id``: ``= i.id``, or ``IN (%s, …)`` with
+    ``item_params``."""
+    published, published_params = published_sql("m", None)
+    base = [f"m.item_id {item_column}", published]
+    base_params = [*item_params, *published_params]
     if filters.organization is not None:
         base.append("m.organization_id = %s")
         base_params.append(filters.organization)
@@ -251,15 +236,41 @@ def _scoped_sql(filters: SearchFilters, item_column: str) -> list[tuple[str, lis
     low, high, ancestors = region_scope(filters.region)
     descendants = "m.region_code >= %s" + (" AND m.region_code < %s" if high else "")
     scopes = [(" AND ".join([*base, descendants]), [*base_params, low, *([high] if high else [])])]
-    if ancestors:
-        placeholders = ", ".join(["%s"] * len(ancestors))
-        scopes.append(
-            (
-                " AND ".join([*base, f"m.region_code IN ({placeholders})"]),
-                [*base_params, *ancestors],
-            )
-        )
+    # One equality per ancestor (at most three), not ``IN (…)``: PostgreSQL may apply an IN
+    # list on the second index column as a filter over every implementation of the item.
+    scopes += [
+        (" AND ".join([*base, "m.region_code = %s"]), [*base_params, ancestor])
+        for ancestor in ancestors
+    ]
     return scopes
+
+
+# PostgreSQL keeps, per item, its active implementations without effective dates in this column
+# (statement triggers, migration 0003_search_counts); unknown to the ORM.
+UNDATED_COUNT_COLUMN = "active_undated_count"
+
+
+def _uses_undated_count(filters: SearchFilters) -> bool:
+    """Whether an item's matching implementations are its published ones (no region,
+    organization or depth filter) and PostgreSQL holds their count: then that count plus the
+    dated ones replaces reading every implementation of the item."""
+    return (
+        connection.vendor == "postgresql"
+        and not filters.region
+        and filters.organization is None
+        and filters.depth is None
+    )
+
+
+def _dated_sql(item_column: str) -> tuple[str, list]:
+    """Published implementations of the item that have an effective date (the ones
+    ``active_undated_count`` leaves out), on the partial index ``impl_published_dated``."""
+    published, params = published_sql("m", None)
+    return (
+        f"m.item_id = {item_column} AND {published}"
+        " AND (m.effective_from IS NOT NULL OR m.effective_to IS NOT NULL)",
+        params,
+    )
 
 
 def _exists_sql(filters: SearchFilters, item_column: str) -> tuple[str, list]:
@@ -267,7 +278,14 @@ def _exists_sql(filters: SearchFilters, item_column: str) -> tuple[str, list]:
     ``(SELECT 1 … LIMIT 1)`` probes joined by COALESCE (evaluated in order, stopping at the
     first hit) rather than ``EXISTS … OR EXISTS``, which PostgreSQL may turn into a hashed
     subplan that reads every implementation of the ancestor regions."""
-    scopes = _scoped_sql(filters, item_column)
+    if _uses_undated_count(filters):
+        dated, params = _dated_sql(item_column)
+        return (
+            f"(i.{UNDATED_COUNT_COLUMN} > 0 OR (SELECT 1 FROM catalog_implementation m "  # noqa: S608
+            f"WHERE {dated} LIMIT 1) IS NOT NULL)",
+            params,
+        )
+    scopes = _scoped_sql(filters, f"= {item_column}")
     probes = ", ".join(
         f"(SELECT 1 FROM catalog_implementation m WHERE {where} LIMIT 1)"  # noqa: S608
         for where, _ in scopes
@@ -277,7 +295,16 @@ def _exists_sql(filters: SearchFilters, item_column: str) -> tuple[str, list]:
 
 
 def _count_sql(filters: SearchFilters, item_column: str) -> tuple[str, list]:
-    scopes = _scoped_sql(filters, item_column)
+    """The number of the item's implementations that pass the filters. ``item_column`` is the
+    item's id in a subquery that also has its ``undated`` count (see :func:`candidates_sql`)."""
+    if _uses_undated_count(filters):
+        dated, params = _dated_sql(item_column)
+        undated = item_column.rsplit(".", 1)[0] + ".undated"
+        return (
+            f"({undated} + (SELECT COUNT(*) FROM catalog_implementation m WHERE {dated}))",  # noqa: S608
+            params,
+        )
+    scopes = _scoped_sql(filters, f"= {item_column}")
     sql = " + ".join(
         f"(SELECT COUNT(*) FROM catalog_implementation m WHERE {where})"  # noqa: S608
         for where, _ in scopes
@@ -307,11 +334,16 @@ def candidates_sql(
     """The SQL of :func:`_candidates` and its parameters (also for EXPLAIN in tests)."""
     exists_sql, impl_params = _exists_sql(filters, "i.id")
     item_sql, item_params = _item_sql(filters)
+    undated = (
+        f", i.{UNDATED_COUNT_COLUMN} AS undated"
+        if with_counts and _uses_undated_count(filters)
+        else ""
+    )
     if terms:
         text = match_sql(terms)
         inner = (
             f"SELECT i.id AS id, {text.rank_sql} * LN(2 + i.popularity) AS score, "  # noqa: S608
-            f"i.popularity AS popularity FROM catalog_item i{text.from_sql} "
+            f"i.popularity AS popularity{undated} FROM catalog_item i{text.from_sql} "
             f"WHERE {text.where_sql} AND {item_sql} "
             f"AND {exists_sql} ORDER BY score DESC, i.popularity DESC, i.id LIMIT %s"
         )
@@ -325,8 +357,8 @@ def candidates_sql(
         ]
     else:
         inner = (
-            "SELECT i.id AS id, LN(2 + i.popularity) AS score, i.popularity AS popularity "  # noqa: S608
-            f"FROM catalog_item i WHERE {item_sql} "
+            "SELECT i.id AS id, LN(2 + i.popularity) AS score, "  # noqa: S608
+            f"i.popularity AS popularity{undated} FROM catalog_item i WHERE {item_sql} "
             f"AND {exists_sql} ORDER BY i.popularity DESC, i.id LIMIT %s"
         )
         params = [*item_params, *impl_params, limit]
@@ -349,7 +381,9 @@ def _candidates(
 
     Score = text relevance (ts_rank / bm25) × ln(2 + item popularity); without terms, item
     popularity alone. An item counts only when one of its implementations passes the filters
-    (an EXISTS on the (item, status, region_code) index). One query.
+    (probes on the ``impl_published`` index; on PostgreSQL without a region, organization or
+    depth filter, the item's ``active_undated_count`` plus its dated implementations). One
+    query.
     """
     sql, params = candidates_sql(terms, filters, limit=limit, with_counts=with_counts)
     with connection.cursor() as cursor:
@@ -370,21 +404,26 @@ def _hit(row: tuple) -> SearchHit:
 def _ranked_sql(filters: SearchFilters, item_ids: list[int]) -> tuple[str, list]:
     """Implementations of these items that pass the filters, numbered ``rn`` 1… within each item
     by popularity (then id), joined to what a hit shows. Columns: _HIT_COLUMNS, rn."""
-    impl_sql, impl_params = _implementation_sql(filters)
     placeholders = ", ".join(["%s"] * len(item_ids))
+    # One tight index range per item and region scope (disjoint scopes: UNION ALL).
+    scopes = _scoped_sql(filters, f"IN ({placeholders})", tuple(item_ids))
+    matching = " UNION ALL ".join(
+        f"SELECT m.id, m.item_id, m.popularity FROM catalog_implementation m WHERE {where}"  # noqa: S608
+        for where, _ in scopes
+    )
     organizations = Organization._meta.db_table
     regions = Region._meta.db_table
     sql = (
         f"SELECT {_HIT_COLUMNS}, t.rn FROM ("  # noqa: S608
-        "SELECT m.id, m.item_id, ROW_NUMBER() OVER "
-        "(PARTITION BY m.item_id ORDER BY m.popularity DESC, m.id)"
-        f" AS rn FROM catalog_implementation m WHERE m.item_id IN ({placeholders}) AND {impl_sql}"
+        "SELECT s.id, s.item_id, ROW_NUMBER() OVER "
+        "(PARTITION BY s.item_id ORDER BY s.popularity DESC, s.id)"
+        f" AS rn FROM ({matching}) s"
         ") t JOIN catalog_implementation m ON m.id = t.id "
         "JOIN catalog_item i ON i.id = m.item_id "
         f"JOIN {organizations} o ON o.id = m.organization_id "
         f"JOIN {regions} r ON r.id = m.region_id"
     )
-    return sql, [*item_ids, *impl_params]
+    return sql, [p for _, params in scopes for p in params]
 
 
 def _fetch(sql: str, params: list) -> list[tuple]:

@@ -50,6 +50,7 @@ from fractions import Fraction
 from typing import Any
 
 from django.db.models import prefetch_related_objects
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from tongban.catalog.models import (
@@ -193,7 +194,8 @@ def to_working_days(limit: int, unit: str) -> Fraction:
 
 
 def _limit_text(limit: int, unit: str) -> str:
-    return f"{limit}{_UNIT_LABELS.get(unit, unit)}"
+    # Translators: a time limit, e.g. "5工作日" / "5 working days".
+    return gettext("%(limit)d%(unit)s") % {"limit": limit, "unit": _UNIT_LABELS.get(unit, unit)}
 
 
 def _rows(data: Mapping[str, Any], collection: str) -> Iterator[tuple[int, Mapping[str, Any]]]:

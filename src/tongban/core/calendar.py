@@ -228,7 +228,7 @@ class _Cache:
     local_days: dict[tuple[str, int], dict[dt.date, tuple[str, str]]] = field(default_factory=dict)
     views: dict[tuple[str, int], _YearView] = field(default_factory=dict)
     fingerprint: tuple | None = None
-    checked_at: float = 0.0
+    checked_at: float = float("-inf")  # monotonic time starts near 0 on a fresh boot
 
 
 _cache = _Cache()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tongban.portal import views
+from tongban.portal import account_views, company_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -14,4 +14,26 @@ urlpatterns = [
     path("manifest.webmanifest", views.manifest, name="manifest"),
     path("sw.js", views.service_worker, name="service_worker"),
     path("offline/", views.offline, name="offline"),
+    # Persons' accounts (account_views)
+    path("account/", account_views.profile, name="account_profile"),
+    path("account/register/", account_views.register, name="account_register"),
+    path("account/login/", account_views.login, name="account_login"),
+    path("account/logout/", account_views.logout, name="account_logout"),
+    path("account/logout-all/", account_views.logout_all, name="account_logout_all"),
+    path("account/password/", account_views.change_password, name="account_password"),
+    path("account/password/reset/", account_views.reset_password, name="account_reset_password"),
+    path("account/verify/", account_views.verify, name="account_verify"),
+    path("account/verify/face/", account_views.verify_face_view, name="account_verify_face"),
+    path("account/access-log/", account_views.access_log, name="account_access_log"),
+    path("account/dev/messages/", account_views.dev_messages, name="account_dev_messages"),
+    # My companies and agents (company_views)
+    path("account/companies/", company_views.companies, name="account_companies"),
+    path("account/companies/register/", company_views.register, name="account_company_register"),
+    path("account/companies/switch/", company_views.switch, name="account_company_switch"),
+    path("account/companies/<int:pk>/agents/", company_views.grant, name="account_company_grant"),
+    path(
+        "account/companies/grants/<int:pk>/revoke/",
+        company_views.revoke,
+        name="account_company_revoke",
+    ),
 ]

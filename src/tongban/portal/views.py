@@ -1,10 +1,11 @@
 """Portal pages. Each view parses the request, calls one catalog query and renders.
 
 The guide page and the notice are cached under the guide's stamp (id, version, ``updated_at``)
-with the language and the answers, so a guide read a thousand times costs one indexed query per
-read; the page shell around the cached body is rendered per request (it carries the CSRF token
-of the language form). A guide withdrawn while its stamp is still cached answers the normal
-"not found" page and drops the stamp.
+with the language and the answers, so a guide read a thousand times costs at most one indexed
+query per read (none while the stamp itself is cached). The guide page is cached whole except
+the header's account links, which depend on who is logged in: they are rendered per request
+(:func:`account_tools`), never cached across visitors. A guide withdrawn while its stamp is
+still cached answers the normal "not found" page and drops the stamp.
 
 Bad input (a malformed region, an id past 2**63 - 1, a page past ``queries.MAX_PAGE``, a code
 no implementation can have) answers 400 or 404 with a Chinese reason, never a 500.
@@ -18,14 +19,17 @@ from functools import cache as memoize
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone, translation
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import http_date, url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import check_for_language, get_language
@@ -230,53 +234,98 @@ def _chips(params, themes) -> list[dict]:
 # --------------------------------------------------------------------------------------------
 
 
+# The header's account links ("登录", or "我的" and the acting party) depend on the visitor: the
+# cached guide page holds this slot instead, filled per request by :func:`account_tools`.
+ACCOUNT_SLOT = "<!--tb:account-tools-->"
+ACCOUNT_TOOLS_TEMPLATE = "portal/partials/account_tools.html"
+_anonymous_tools: dict[tuple[str, str], bytes] = {}
+
+
+def account_tools(request, language: str | None = None) -> bytes:
+    """The header's account links for this visitor, rendered as every other page renders them.
+
+    The anonymous version is the same for everybody (per language and script prefix) and is
+    kept per process; a logged-in person's is rendered for each request and never cached.
+    """
+    if _logged_in(request):
+        return render_to_string(ACCOUNT_TOOLS_TEMPLATE, {"user": request.user}).encode()
+    key = (language or get_language() or settings.LANGUAGE_CODE, get_script_prefix())
+    found = _anonymous_tools.get(key)
+    if found is None:
+        if len(_anonymous_tools) > 32:  # languages × prefixes: a handful; never grows unbounded
+            _anonymous_tools.clear()
+        found = render_to_string(ACCOUNT_TOOLS_TEMPLATE, {"user": AnonymousUser()}).encode()
+        _anonymous_tools[key] = found
+    return found
+
+
+def _logged_in(request) -> bool:
+    """``request.user.is_authenticated``, without building the lazy user for a session that
+    holds no login (what ``AuthenticationMiddleware``'s user would find then: anonymous)."""
+    user = getattr(request, "user", None)
+    if user is None:
+        return False
+    session = getattr(request, "session", None)
+    if isinstance(user, SimpleLazyObject) and session is not None and SESSION_KEY not in session:
+        return False
+    return user.is_authenticated
+
+
 @require_GET
 def guide(request, code: str):
-    """The guide page, served whole from the cache: the key is the guide's stamp, the language,
-    the care mode, the visitor's region (shown in the header) and the answers. The page holds
-    nothing else that depends on the visitor (no CSRF token: the header has only links)."""
-    try:
-        raw = parse_answers(request.GET)
-        answer_error = ""
-    except AnswerError:
-        raw, answer_error = {}, _("情形选项格式不正确，请重新选择。")
+    """The guide page, served from the cache: the key is the guide's stamp, the language, the care
+    mode, the visitor's region (shown in the header) and the answers. The cached page holds
+    nothing that depends on the visitor beyond those (no CSRF token: the header has only links);
+    the account links (:func:`account_tools`) go into its slot per request."""
+    raw: dict[int, set[int]] = {}
+    answer_error = ""
+    if request.META.get("QUERY_STRING"):  # most reads have no answers: no QueryDict to build
+        try:
+            raw = parse_answers(request.GET)
+        except AnswerError:
+            answer_error = _("情形选项格式不正确，请重新选择。")
     try:
         stamp = guides.cached_guide_stamp(code)
     except Implementation.DoesNotExist:
         return _guide_not_found(request)
 
     query = guides.answers_query(raw)
+    language = get_language()
     key = ":".join(
         [
-            "portal:guide",
+            "portal:guide:v2",  # v2: (head, tail, Last-Modified) around the account slot
             stamp.key,
-            get_language(),
+            language,
             "care" if portal_context.is_care_mode(request) else "std",
             portal_context.region_code_for(request),
             query,
         ]
     )
-    content = cache.get(key) if not answer_error else None
-    if content is None:
+    page = cache.get(key) if not answer_error else None
+    if page is None:
         try:
-            page = _render_guide(code, raw)
+            parts = _render_guide(code, raw)
         except Implementation.DoesNotExist:
             # Withdrawn since the stamp was cached (for up to TONGBAN_GUIDE_STAMP_SECONDS).
             guides.forget_guide(code)
             return _guide_not_found(request)
         context = {
-            "body": mark_safe(page["body"]),  # rendered by our own template, escaped there
-            "title": page["title"],
-            "description": page["description"],
+            "body": mark_safe(parts["body"]),  # rendered by our own template, escaped there
+            "title": parts["title"],
+            "description": parts["description"],
             "answer_error": answer_error,
             "code": code,
             "next_path": guides.guide_links(code, raw).guide_path,
+            "account_slot": mark_safe(ACCOUNT_SLOT),
         }
         content = render_to_string("portal/guide.html", context, request=request).encode()
-        if page["cacheable"] and not answer_error:
-            cache.set(key, content, guides.GUIDE_CACHE_SECONDS)
-    response = HttpResponse(content)
-    response["Last-Modified"] = http_date(stamp.updated_at.timestamp())
+        head, tail = content.split(ACCOUNT_SLOT.encode(), 1)
+        page = (head, tail, http_date(stamp.updated_at.timestamp()))
+        if parts["cacheable"] and not answer_error:
+            cache.set(key, page, guides.GUIDE_CACHE_SECONDS)
+    head, tail, last_modified = page
+    response = HttpResponse(b"".join((head, account_tools(request, language), tail)))
+    response["Last-Modified"] = last_modified
     return response
 
 

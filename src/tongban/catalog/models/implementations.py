@@ -11,6 +11,7 @@ from tongban.catalog.models.choices import (
     OnlineDepth,
     TimeUnit,
 )
+from tongban.core.levels import REQUIRABLE_LEVELS, VerificationLevel
 
 
 class Implementation(models.Model):
@@ -51,6 +52,15 @@ class Implementation(models.Model):
     # Depth and visits (rows 3–6, 22).
     online_depth = models.PositiveSmallIntegerField(_("网上办理深度"), choices=OnlineDepth.choices)
     visits_required = models.PositiveSmallIntegerField(_("到办事现场次数"))
+    required_level = models.PositiveSmallIntegerField(
+        _("网上办理所需实名认证级别"),
+        choices=REQUIRABLE_LEVELS,
+        default=VerificationLevel.L2,
+        db_default=VerificationLevel.L2,
+        help_text=_(
+            "申请人网上申请前须达到的认证级别（一般为L2；涉及重大财产、身份的事项可要求L3）"
+        ),
+    )
     online_url = models.URLField(_("网上办理地址"), blank=True)
     handle_at_window = models.BooleanField(_("窗口办理"), default=True)
     handle_on_pc = models.BooleanField(_("电脑端网上办理"), default=False)

@@ -16,7 +16,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
+from tongban.accounts.demo import OPERATOR_TOTP_SECRET, load_demo_identities
 from tongban.catalog.demo import load_demo
 from tongban.conf import env_bool
 
@@ -33,8 +35,14 @@ class DemoStep:
     load: Callable[..., Any]
 
 
+def load_identities(*, stdout) -> object:
+    return load_demo_identities(production=is_production())
+
+
 LOADERS: list[DemoStep] = [
     DemoStep("政务服务事项目录（鄂尔多斯市、二连浩特市）", load_demo),
+    # After the catalog: the demo staff work for its organizations.
+    DemoStep("统一身份认证（人口库、企业库、演示账号）", load_identities),
 ]
 
 
@@ -59,7 +67,8 @@ def ensure_demo_operator(*, production: bool, reset_password: bool = False) -> D
     ``reset_password`` asks to set the demo password again. An ``operator`` without the marker
     is a real account and is left exactly as it is.
     """
-    role, where = "Django admin 超级用户（运营人员）", "/admin/"
+    role = f"Django admin 超级用户（运营人员，动态口令密钥 {OPERATOR_TOTP_SECRET}）"
+    where = "/backoffice/login/"
     user_model = get_user_model()
     with transaction.atomic():
         user = user_model.objects.select_for_update().filter(username=OPERATOR_USERNAME).first()
@@ -74,6 +83,9 @@ def ensure_demo_operator(*, production: bool, reset_password: bool = False) -> D
                 password=OPERATOR_PASSWORD,
                 first_name="运营",
                 last_name=DEMO_LAST_NAME,
+                real_name="演示运营",
+                totp_secret=OPERATOR_TOTP_SECRET,
+                totp_confirmed_at=timezone.now(),
             )
             return DemoAccount(OPERATOR_USERNAME, OPERATOR_PASSWORD, role, where, "已创建")
         if user.email != DEMO_MARKER_EMAIL:
@@ -127,15 +139,18 @@ class Command(BaseCommand):
 
     def handle(self, *args, reset_demo_password: bool = False, **options):
         production = is_production()
+        logins = []
         for step in LOADERS:
             self.stdout.write(self.style.MIGRATE_HEADING(f"载入：{step.label}"))
             result = step.load(stdout=self.stdout)
             for line in result.lines():
                 self.stdout.write(line)
+            logins += getattr(result, "logins", None) or []  # demo accounts a domain made
         accounts = [
             account(production=production, reset_password=reset_demo_password)
             for account in ACCOUNTS
         ]
+        accounts += [DemoAccount(**vars(login)) for login in logins]
         self.stdout.write(self.style.MIGRATE_HEADING("演示账号（仅供体验，切勿用于生产环境）："))
         for account in accounts:
             password = account.password if account.password else "（不可用）"

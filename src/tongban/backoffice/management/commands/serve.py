@@ -27,7 +27,13 @@ def demo_account_lines() -> list[str]:
         return []
     if not exists:
         return []
-    return [f"    demo operator account:  {OPERATOR_USERNAME} / {OPERATOR_PASSWORD}"]
+    return [
+        f"    demo staff (password {OPERATOR_PASSWORD} + dynamic code from "
+        "`tongban demo_totp <name>`): "
+        f"{OPERATOR_USERNAME}, secadmin, sysadmin, auditor, platform, clerk, reviewer, orgadmin",
+        f"    demo citizens (password {OPERATOR_PASSWORD}, or SMS code shown at "
+        "/account/dev/messages/): 13800000001, 13800000002",
+    ]
 
 
 class Command(BaseCommand):
@@ -46,8 +52,8 @@ class Command(BaseCommand):
                 [
                     "",
                     f"通办 Tongban is running on {host}/",
-                    f"  Portal (citizens):        {host}/",
-                    f"  Back office (operators):  {host}/admin/",
+                    f"  Portal (citizens):        {host}/   login: {host}/account/login/",
+                    f"  Back office (staff):      {host}/backoffice/login/   then {host}/admin/",
                     *demo_account_lines(),
                     f"  Guide audit:              {host}/backoffice/audit/",
                     f"  API and its OpenAPI:      {host}/api/v1/docs   {host}/api/v1/openapi.json",
