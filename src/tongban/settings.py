@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "tongban.accounts",
     "tongban.seals",
     "tongban.licenses",
+    "tongban.cases",
+    "django_tasks",
+    "django_tasks_db",  # the outbox: tasks are rows committed with the change they follow
     "oauth2_provider",  # OpenID Connect provider and OAuth2 server (django-oauth-toolkit)
     # channels
     "tongban.portal",
@@ -197,6 +200,20 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Largest material a person may upload (checked by the cases domain, which names the field).
+TONGBAN_MAX_UPLOAD_MB = env_int("TONGBAN_MAX_UPLOAD_MB", 20, minimum=1)
+
+# Background work (django-tasks, database backend): a task is a row written in the transaction of
+# the change it follows, so a crash never loses one. Run workers with `tongban db_worker`
+# (PostgreSQL: several in parallel, SKIP LOCKED); `tongban serve` starts one beside the server.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+# A pending department dispatch this many seconds past its time is enqueued again by the sweep.
+TONGBAN_DISPATCH_GRACE = env_int("TONGBAN_DISPATCH_GRACE", 300, minimum=10)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
 SESSION_COOKIE_HTTPONLY = True

@@ -19,6 +19,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("backoffice/", include("tongban.backoffice.urls")),
+    # The staff workbench (queues, case page, counter) lives in the back-office channel, which
+    # owns the staff login with its second factor.
+    path("workbench/", include("tongban.backoffice.workbench_urls")),
     # OpenID Connect provider: discovery, /o/authorize/ … (docs/integration.md)
     path("", include("tongban.portal.oidc_urls")),
     path("account/apps/", include(oidc_urls.account_patterns)),

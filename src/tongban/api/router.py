@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
 from tongban.api import auth as token_auth
+from tongban.api import cases as case_routes
 from tongban.api import catalog as catalog_routes
 from tongban.api import guides, me
 from tongban.api import licenses as license_routes
@@ -23,6 +24,7 @@ api.add_router("/catalog/", catalog_routes.router)
 api.add_router("/catalog/", guides.router)
 api.add_router("/", license_routes.router)  # public: verify, keys, revocations
 api.add_router("/", me.router)  # /me, /client: bearer tokens (docs/integration.md)
+api.add_router("/cases/", case_routes.router)  # public progress; department systems
 token_auth.install(api)
 
 

@@ -56,6 +56,11 @@ class Material(models.Model):
     needs_filling = models.BooleanField(_("需申请人填写的表格"), default=False)
     blank_form = models.FileField(_("空白表格"), upload_to="catalog/forms/", blank=True)
     sample_form = models.FileField(_("示范样表"), upload_to="catalog/samples/", blank=True)
+    allows_commitment = models.BooleanField(
+        _("可告知承诺"),
+        default=False,
+        help_text=_("申请人可签署告知承诺书代替提交该证明材料"),
+    )
     requirements = models.CharField(_("要求"), max_length=500, blank=True)
     note = models.CharField(_("备注"), max_length=500, blank=True)
     order = models.PositiveSmallIntegerField(_("排序"), default=0)

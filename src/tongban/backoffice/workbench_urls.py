@@ -1,0 +1,4 @@
+"""The staff workbench (being built)."""
+
+app_name = "workbench"
+urlpatterns: list = []

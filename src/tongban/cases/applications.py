@@ -1,0 +1,492 @@
+"""Applying: drafts that save as the applicant types, materials, and submission.
+
+A draft is one per (applicant, acting party, implementation) and may be resumed on any device.
+Uploads go to the applicant's materials library first (checked by content, stored with their SM3
+digest) and the draft refers to them; a refused upload leaves the draft as it was. Submission
+checks every field and every required material at once, then creates the case, its number, its
+materials and its first event in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tongban.accounts.companies import acting_party, may_act_for
+from tongban.cases import forms, numbers, uploads
+from tongban.cases.errors import CaseError, CaseErrorCode
+from tongban.cases.models import (
+    Case,
+    CaseAction,
+    CaseEvent,
+    CaseMaterial,
+    CaseStatus,
+    Channel,
+    Draft,
+    LibraryFile,
+    MaterialKind,
+)
+from tongban.catalog import guides
+from tongban.catalog.models import Implementation, Material, MaterialSource, Necessity
+from tongban.catalog.models.choices import ImplementationStatus, OnlineDepth
+from tongban.core import calendar
+from tongban.core.personal import mask_name
+
+# Materials the applicant uploads (a license is fetched from the wallet, a form is filled in).
+UPLOADED_SOURCES = frozenset(
+    {MaterialSource.APPLICANT, MaterialSource.GOVERNMENT, MaterialSource.OTHER}
+)
+
+
+def _prefetched(implementation_id: int) -> Implementation:
+    return (
+        Implementation.objects.select_related("item", "organization")
+        .prefetch_related("situations__options", "materials__conditions")
+        .get(pk=implementation_id)
+    )
+
+
+def _acting_key(company: Any) -> str:
+    return f"company:{company.pk}" if company is not None else "person"
+
+
+def _check_can_apply(actor: Any, implementation: Implementation, *, counter: bool) -> None:
+    if implementation.status != ImplementationStatus.ACTIVE:
+        raise CaseError(CaseErrorCode.NOT_ONLINE, _("该事项当前不可申请"))
+    if counter:
+        return
+    if implementation.online_depth < OnlineDepth.PREREVIEW or not (
+        implementation.handle_on_pc or implementation.handle_on_mobile
+    ):
+        raise CaseError(CaseErrorCode.NOT_ONLINE)
+    if getattr(actor, "level", 0) < implementation.required_level:
+        raise CaseError(CaseErrorCode.LEVEL_TOO_LOW)
+
+
+# --- Drafts --------------------------------------------------------------------------------------
+
+
+def open_draft(*, actor: Any, implementation: Implementation) -> Draft:
+    """The applicant's draft for ``implementation`` as the party they act for now (created empty
+    the first time)."""
+    _check_can_apply(actor, implementation, counter=False)
+    party = acting_party(actor)
+    draft, _created = Draft.objects.get_or_create(
+        applicant=actor,
+        acting_key=_acting_key(party.company),
+        implementation=implementation,
+        defaults={"company": party.company, "form_data": "{}"},
+    )
+    return draft
+
+
+def draft_data(draft: Draft) -> dict[str, Any]:
+    try:
+        value = json.loads(draft.form_data or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _clean_answers(implementation: Implementation, option_ids: list[Any]) -> list[int]:
+    ids = []
+    for raw in option_ids or []:
+        try:
+            ids.append(int(raw))
+        except (TypeError, ValueError):
+            continue
+    try:
+        answers = guides.clean_answers(
+            implementation, guides.answers_from_options(implementation, ids)
+        )
+    except guides.GuideError as exc:
+        raise CaseError(CaseErrorCode.INVALID_FORM, str(exc), field="answers") from None
+    return sorted(o for chosen in answers.values() for o in chosen)
+
+
+def save_draft(
+    *,
+    actor: Any,
+    draft: Draft,
+    data: dict[str, Any],
+    answers: list[Any] | None = None,
+    commitments: list[Any] | None = None,
+) -> Draft:
+    """Store what was typed so far (no checks beyond the fields' existence): an autosave never
+    refuses, so nothing typed is lost. Values of unknown keys are dropped."""
+    _own(actor, draft)
+    implementation = _prefetched(draft.implementation_id)
+    keys = {spec.key for spec in forms.form_for(implementation)}
+    current = draft_data(draft)
+    for key, value in (data or {}).items():
+        if key in keys and isinstance(value, str | int | float) and len(str(value)) <= 4000:
+            current[key] = str(value)
+    draft.form_data = json.dumps(current, ensure_ascii=False)
+    if answers is not None:
+        draft.answers = _clean_answers(implementation, answers)
+    if commitments is not None:
+        allowed = set(
+            implementation.materials.filter(allows_commitment=True).values_list("pk", flat=True)
+        )
+        draft.commitments = sorted({int(c) for c in commitments if str(c).isdigit()} & allowed)
+    draft.save()
+    return draft
+
+
+def _own(actor: Any, draft: Draft) -> None:
+    if draft.applicant_id != getattr(actor, "pk", None):
+        raise CaseError(CaseErrorCode.NOT_FOUND)
+    if draft.company_id is not None and not may_act_for(actor, draft.company):
+        raise CaseError(CaseErrorCode.NOT_APPLICANT)
+
+
+def _material_of(draft: Draft, material_id: int) -> Material:
+    material = Material.objects.filter(
+        pk=material_id, implementation_id=draft.implementation_id
+    ).first()
+    if material is None:
+        raise CaseError(CaseErrorCode.INVALID_FORM, _("材料不存在"), field=f"m{material_id}")
+    return material
+
+
+def attach(*, actor: Any, draft: Draft, material_id: int, upload: Any) -> LibraryFile:
+    """Check an upload for one material, keep it in the library and add it to the draft. A
+    refused file raises and changes nothing."""
+    _own(actor, draft)
+    material = _material_of(draft, material_id)
+    kept = uploads.keep(owner=actor, upload=upload, title=material.name, field=f"m{material.pk}")
+    _add_file(draft, material.pk, kept.pk)
+    return kept
+
+
+def reuse(*, actor: Any, draft: Draft, material_id: int, library_file_id: int) -> LibraryFile:
+    """Use a file from the applicant's materials library for one material."""
+    _own(actor, draft)
+    material = _material_of(draft, material_id)
+    kept = LibraryFile.objects.filter(pk=library_file_id, owner=actor).first()
+    if kept is None:
+        raise CaseError(CaseErrorCode.NOT_FOUND, _("材料库中没有该文件"), field=f"m{material.pk}")
+    _add_file(draft, material.pk, kept.pk)
+    return kept
+
+
+def _add_file(draft: Draft, material_id: int, file_id: int) -> None:
+    with transaction.atomic():
+        locked = Draft.objects.select_for_update().get(pk=draft.pk)
+        files = dict(locked.materials or {})
+        chosen = list(files.get(str(material_id), []))
+        if file_id not in chosen:
+            chosen.append(file_id)
+        files[str(material_id)] = chosen
+        Draft.objects.filter(pk=draft.pk).update(materials=files, updated_at=timezone.now())
+    draft.materials = files
+
+
+def detach(*, actor: Any, draft: Draft, material_id: int, library_file_id: int) -> None:
+    _own(actor, draft)
+    with transaction.atomic():
+        locked = Draft.objects.select_for_update().get(pk=draft.pk)
+        files = dict(locked.materials or {})
+        files[str(material_id)] = [
+            f for f in files.get(str(material_id), []) if f != library_file_id
+        ]
+        Draft.objects.filter(pk=draft.pk).update(materials=files, updated_at=timezone.now())
+    draft.materials = files
+
+
+# --- What must be uploaded -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NeededMaterial:
+    material: Material
+    required: bool  # must be uploaded before submission
+    deferrable: bool  # may follow later if the clerk accepts with deficiencies
+    commitment_allowed: bool
+
+
+def needed_materials(implementation: Implementation, answers: list[int]) -> list[NeededMaterial]:
+    """The materials an applicant uploads for ``answers`` (prefetched implementation)."""
+    grouped = guides.answers_from_options(implementation, answers)
+    out = []
+    for choice in guides.material_choices(implementation, grouped):
+        m = choice.material
+        if m.source not in UPLOADED_SOURCES or m.necessity == Necessity.EXEMPT:
+            continue
+        out.append(
+            NeededMaterial(
+                material=m,
+                required=m.necessity == Necessity.REQUIRED,
+                deferrable=m.necessity == Necessity.DEFERRABLE,
+                commitment_allowed=m.allows_commitment,
+            )
+        )
+    return out
+
+
+def check_application(
+    implementation: Implementation,
+    *,
+    data: dict[str, Any],
+    answers: list[int],
+    files: dict[str, list[int]],
+    commitments: list[int],
+    user: Any,
+    company: Any,
+) -> dict[str, Any]:
+    """Every problem with an application at once; returns the cleaned form data."""
+    specs = forms.form_for(implementation)
+    known = forms.prefill(specs, user, company)
+    locked = forms.locked_keys(specs, user, company)
+    merged = {**data, **{k: v for k, v in known.items() if k in locked}}
+    cleaned, errors = forms.validate(specs, merged, answers)
+    unanswered = [
+        s
+        for s in implementation.situations.all()
+        if not {o.id for o in s.options.all()} & set(answers)
+    ]
+    for situation in unanswered:
+        errors.setdefault(f"s{situation.pk}", []).append(
+            _("请回答：%(q)s") % {"q": situation.question}
+        )
+    for need in needed_materials(implementation, answers):
+        key = str(need.material.pk)
+        if need.required and not files.get(key) and need.material.pk not in commitments:
+            errors.setdefault(f"m{key}", []).append(
+                _("请上传：%(name)s") % {"name": need.material.name}
+            )
+    if errors:
+        raise CaseError(CaseErrorCode.INVALID_FORM, errors=errors)
+    return cleaned
+
+
+# --- Submission ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submitted:
+    case: Case
+    query_code: str  # shown once, on the acknowledgement
+
+
+def _new_query_code() -> str:
+    return f"{secrets.randbelow(10**8):08d}"
+
+
+def _applicant_display(user: Any, company: Any) -> str:
+    person = mask_name(user.real_name) if user.real_name else user.username
+    return f"{company.name}（{person}）" if company is not None else person
+
+
+def create_case(
+    *,
+    actor: Any,
+    applicant: Any,
+    company: Any,
+    implementation: Implementation,
+    data: dict[str, Any],
+    answers: list[int],
+    files: dict[str, list[int]],
+    commitments: list[int],
+    channel: str,
+    counter_organization: Any = None,
+    ip: str | None = None,
+) -> Submitted:
+    """Check and create a case (shared by online submission and the counter)."""
+    cleaned = check_application(
+        implementation,
+        data=data,
+        answers=answers,
+        files=files,
+        commitments=commitments,
+        user=applicant,
+        company=company,
+    )
+    library = {
+        f.pk: f
+        for f in LibraryFile.objects.filter(
+            owner=applicant, pk__in=[i for ids in files.values() for i in ids]
+        )
+    }
+    needed = {str(n.material.pk): n.material for n in needed_materials(implementation, answers)}
+    # Pre-review (预审) for depth II: the applicant still comes to the hall once.
+    first = (
+        CaseStatus.PRE_REVIEW
+        if channel == Channel.ONLINE and implementation.online_depth == OnlineDepth.PREREVIEW
+        else CaseStatus.TO_ACCEPT
+    )
+    now = timezone.now()
+    code = _new_query_code()
+    with transaction.atomic():
+        number = numbers.allocate(implementation.region_code, calendar.china_date(now))
+        case = Case.objects.create(
+            number=number,
+            implementation=implementation,
+            organization_id=implementation.organization_id,
+            region_code=implementation.region_code,
+            counter_organization=counter_organization,
+            channel=channel,
+            applicant=applicant,
+            company=company,
+            applicant_display=_applicant_display(applicant, company),
+            phone_tail=(applicant.phone or "")[-4:],
+            query_code_digest=_digest(number, code),
+            form_data=json.dumps(cleaned, ensure_ascii=False),
+            answers=list(answers),
+            commitments=[c for c in commitments if str(c) in needed],
+            status=first,
+            submitted_at=now,
+        )
+        rows = []
+        for material_id, ids in files.items():
+            material = needed.get(str(material_id))
+            if material is None:
+                continue
+            for file_id in ids:
+                kept = library.get(file_id)
+                if kept is None:
+                    continue
+                rows.append(
+                    CaseMaterial(
+                        case=case,
+                        material=material,
+                        kind=MaterialKind.APPLICATION,
+                        name=kept.name,
+                        file=kept.file.name,
+                        sm3=kept.sm3,
+                        size=kept.size,
+                        content_type=kept.content_type,
+                        uploaded_by=actor,
+                    )
+                )
+        for material_id in case.commitments:
+            material = needed[str(material_id)]
+            rows.append(_commitment(case, material, actor))
+        CaseMaterial.objects.bulk_create(rows)
+        event = CaseEvent.objects.create(
+            case=case,
+            action=CaseAction.SUBMIT,
+            from_status="",
+            to_status=first,
+            actor=actor,
+            actor_label=_label(actor, channel),
+            at=now,
+            details={"channel": channel, "materials": len(rows)},
+        )
+        from tongban.cases import effects
+
+        effects.after_move(case=case, event=event)
+    return Submitted(case, code)
+
+
+def _digest(number: str, code: str) -> str:
+    from tongban.cases.queries import query_code_digest
+
+    return query_code_digest(number, code)
+
+
+def _label(actor: Any, channel: str) -> str:
+    if channel == Channel.COUNTER:
+        return _("窗口：%(name)s") % {"name": actor.display_name}
+    return _("申请人")
+
+
+def _commitment(case: Case, material: Material, actor: Any) -> CaseMaterial:
+    """A signed commitment (告知承诺书) standing in for ``material``."""
+    from tongban.cases import documents
+
+    content = documents.commitment_pdf(case, material)
+    row = CaseMaterial(
+        case=case,
+        material=material,
+        kind=MaterialKind.COMMITMENT,
+        name=f"告知承诺书-{material.name}.pdf"[:200],
+        sm3=uploads.crypto.sm3(content).hex(),
+        size=len(content),
+        content_type="application/pdf",
+        uploaded_by=actor,
+    )
+    row.file.save(f"{case.number}-c{material.pk}.pdf", ContentFile(content), save=False)
+    return row
+
+
+def submit(*, actor: Any, draft: Draft, ip: str | None = None) -> Submitted:
+    """Submit a draft: every problem is listed at once and the draft is kept as it was; on
+    success the draft is gone and the case exists."""
+    _own(actor, draft)
+    implementation = _prefetched(draft.implementation_id)
+    _check_can_apply(actor, implementation, counter=False)
+    with transaction.atomic():
+        locked = Draft.objects.select_for_update().filter(pk=draft.pk).first()
+        if locked is None:
+            raise CaseError(CaseErrorCode.NOT_FOUND)
+        submitted = create_case(
+            actor=actor,
+            applicant=actor,
+            company=locked.company,
+            implementation=implementation,
+            data=draft_data(locked),
+            answers=list(locked.answers or []),
+            files={k: list(v) for k, v in (locked.materials or {}).items()},
+            commitments=list(locked.commitments or []),
+            channel=Channel.ONLINE,
+            ip=ip,
+        )
+        locked.delete()
+    return submitted
+
+
+def start_at_counter(
+    *,
+    actor: Any,
+    applicant: Any,
+    implementation: Implementation,
+    data: dict[str, Any],
+    answers: list[int],
+    uploads_by_material: dict[str, list[Any]],
+    company: Any = None,
+) -> Submitted:
+    """A counter clerk takes in a walk-in application for any organization's implementation:
+    the scans go to the applicant's library, the case routes to the handling organization and
+    its result comes back to this counter (前台综合受理、后台分类审批、综合窗口出件)."""
+    from tongban.accounts.models import StaffPost, StaffRole
+
+    post = (
+        StaffPost.objects.filter(user_id=actor.pk, role=StaffRole.CLERK)
+        .select_related("organization")
+        .first()
+    )
+    if post is None:
+        raise CaseError(CaseErrorCode.FORBIDDEN)
+    implementation = _prefetched(implementation.pk)
+    _check_can_apply(actor, implementation, counter=True)
+    answers = _clean_answers(implementation, answers)
+    files: dict[str, list[int]] = {}
+    for material_id, items in uploads_by_material.items():
+        for upload in items:
+            material = implementation.materials.filter(pk=int(material_id)).first()
+            if material is None:
+                continue
+            kept = uploads.keep(
+                owner=applicant, upload=upload, title=material.name, field=f"m{material_id}"
+            )
+            files.setdefault(str(material_id), []).append(kept.pk)
+    return create_case(
+        actor=actor,
+        applicant=applicant,
+        company=company,
+        implementation=implementation,
+        data=data,
+        answers=answers,
+        files=files,
+        commitments=[],
+        channel=Channel.COUNTER,
+        counter_organization=post.organization,
+    )
