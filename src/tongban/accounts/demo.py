@@ -117,6 +117,14 @@ STAFF = [
         "TJ7L5AUUMKZWMOIJCJ2H6HO6GK2M5ELB",
     ),
     DemoStaff(
+        "deptclerk",
+        "部门受理员",
+        DONGSHENG_SAMR,
+        StaffRole.CLERK,
+        "150602",
+        "N4QJ2W7ZC5HXK3LT6MVB3RPD5YFG2SEA",
+    ),
+    DemoStaff(
         "reviewer",
         "审核员",
         DONGSHENG_SAMR,

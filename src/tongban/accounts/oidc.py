@@ -51,10 +51,12 @@ OIDC_SCOPES: dict[str, Any] = {
 #: Scopes of machine clients (client credentials), one per kind of API action.
 CATALOG_READ_SCOPE = "catalog:read"
 CASES_READ_SCOPE = "cases:read"
+CASES_HANDLE_SCOPE = "cases:handle"
 INTROSPECTION_SCOPE = "introspection"  # DOT's token introspection endpoint (RFC 7662)
 API_SCOPES: dict[str, Any] = {
     CATALOG_READ_SCOPE: _("读取事项目录和办事指南"),
     CASES_READ_SCOPE: _("读取本部门的办件信息"),
+    CASES_HANDLE_SCOPE: _("办理本部门的办件（受理、补正、决定、办结、送达）"),
     INTROSPECTION_SCOPE: _("校验访问令牌是否有效（令牌内省）"),
 }
 

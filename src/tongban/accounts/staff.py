@@ -58,6 +58,10 @@ _SEAL_USE = ["seals.use_seal", "seals.view_seal"]
 _SEAL_MANAGE = ["seals.manage_seal", *_SEAL_USE]
 _LICENSE_ISSUE = ["licenses.issue_license", "licenses.view_license"]
 _LICENSE_MANAGE = ["licenses.manage_license", *_LICENSE_ISSUE]
+# Cases (tongban.cases): an organization's application forms; the data dictionary and department
+# business systems are the platform's.
+_CASE_FORMS = _perms("cases", ("formfield",))
+_CASE_PLATFORM = _perms("cases", ("dataelement", "formfield", "departmentendpoint"))
 
 # What each post may do, as Django permissions; object scope (organization, regions) is applied
 # in SQL by :mod:`tongban.accounts.queries`. Later domains (cases …) append their codenames here.
@@ -70,9 +74,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         + _REVEAL
         + _SEAL_MANAGE
         + _LICENSE_MANAGE
+        + _CASE_FORMS
     ),
     StaffRole.OPERATOR: (
         *_perms("catalog", _CATALOG_GUIDE_MODELS + _CATALOG_SHARED_MODELS),
+        *_CASE_PLATFORM,
         "core.view_region",
         "core.view_organization",
     ),

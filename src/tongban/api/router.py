@@ -19,6 +19,7 @@ api = NinjaAPI(
     urls_namespace="api-v1",
     openapi_url="/openapi.json",
     docs_url="/docs",
+    openapi_extra=case_routes.OPENAPI_EXTRA,  # webhooks: the pushes to department systems
 )
 api.add_router("/catalog/", catalog_routes.router)
 api.add_router("/catalog/", guides.router)

@@ -9,6 +9,7 @@ materials and its first event in one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -130,13 +131,20 @@ def save_draft(
             current[key] = str(value)
     draft.form_data = json.dumps(current, ensure_ascii=False)
     if answers is not None:
-        draft.answers = _clean_answers(implementation, answers)
+        options = {o.id for s in implementation.situations.all() for o in s.options.all()}
+        # Unknown options are dropped; two options of a single-choice question keep the answers
+        # saved before.
+        with contextlib.suppress(CaseError):
+            draft.answers = _clean_answers(
+                implementation, [a for a in answers if str(a).isdigit() and int(a) in options]
+            )
     if commitments is not None:
         allowed = set(
             implementation.materials.filter(allows_commitment=True).values_list("pk", flat=True)
         )
         draft.commitments = sorted({int(c) for c in commitments if str(c).isdigit()} & allowed)
-    draft.save()
+    # Not ``materials``: an upload may have added a file since this draft was read.
+    draft.save(update_fields=["form_data", "answers", "commitments", "updated_at"])
     return draft
 
 
@@ -300,6 +308,14 @@ def create_case(
     ip: str | None = None,
 ) -> Submitted:
     """Check and create a case (shared by online submission and the counter)."""
+    library = {
+        f.pk: f
+        for f in LibraryFile.objects.filter(
+            owner=applicant, pk__in=[i for ids in files.values() for i in ids]
+        )
+    }
+    # A file since removed from the library no longer counts as uploaded.
+    files = {k: [i for i in ids if i in library] for k, ids in files.items()}
     cleaned = check_application(
         implementation,
         data=data,
@@ -309,12 +325,6 @@ def create_case(
         user=applicant,
         company=company,
     )
-    library = {
-        f.pk: f
-        for f in LibraryFile.objects.filter(
-            owner=applicant, pk__in=[i for ids in files.values() for i in ids]
-        )
-    }
     needed = {str(n.material.pk): n.material for n in needed_materials(implementation, answers)}
     # Pre-review (预审) for depth II: the applicant still comes to the hall once.
     first = (
@@ -452,32 +462,69 @@ def start_at_counter(
     answers: list[int],
     uploads_by_material: dict[str, list[Any]],
     company: Any = None,
+    counter_organization: Any = None,
 ) -> Submitted:
     """A counter clerk takes in a walk-in application for any organization's implementation:
     the scans go to the applicant's library, the case routes to the handling organization and
-    its result comes back to this counter (前台综合受理、后台分类审批、综合窗口出件)."""
-    from tongban.accounts.models import StaffPost, StaffRole
+    its result comes back to this counter (前台综合受理、后台分类审批、综合窗口出件).
 
-    post = (
-        StaffPost.objects.filter(user_id=actor.pk, role=StaffRole.CLERK)
-        .select_related("organization")
-        .first()
-    )
+    The applicant must be verified (L2: the clerk has checked the ID card against the register).
+    Every bad file and every bad field is reported at once, and nothing is stored until all are
+    right."""
+    from tongban.accounts.models import StaffPost, StaffRole
+    from tongban.core.levels import VerificationLevel
+
+    posts = StaffPost.objects.filter(user_id=actor.pk, role=StaffRole.CLERK)
+    if counter_organization is not None:
+        posts = posts.filter(organization=counter_organization)
+    post = posts.select_related("organization").order_by("id").first()
     if post is None:
         raise CaseError(CaseErrorCode.FORBIDDEN)
+    if getattr(applicant, "level", 0) < VerificationLevel.L2:
+        raise CaseError(CaseErrorCode.LEVEL_TOO_LOW, _("申请人尚未完成实名认证"), field="applicant")
     implementation = _prefetched(implementation.pk)
     _check_can_apply(actor, implementation, counter=True)
     answers = _clean_answers(implementation, answers)
-    files: dict[str, list[int]] = {}
+    materials = {str(m.pk): m for m in implementation.materials.all()}
+    errors: dict[str, list[str]] = {}
+    checked: dict[str, list[Any]] = {}
     for material_id, items in uploads_by_material.items():
+        if str(material_id) not in materials:
+            continue
         for upload in items:
-            material = implementation.materials.filter(pk=int(material_id)).first()
-            if material is None:
+            try:
+                uploads.check(upload, field=f"m{material_id}")
+            except CaseError as exc:
+                errors.setdefault(f"m{material_id}", []).append(exc.message)
                 continue
+            if hasattr(upload, "seek"):
+                upload.seek(0)
+            checked.setdefault(str(material_id), []).append(upload)
+    try:
+        check_application(
+            implementation,
+            data=data,
+            answers=answers,
+            files={k: [0] * len(v) for k, v in checked.items()},
+            commitments=[],
+            user=applicant,
+            company=company,
+        )
+    except CaseError as exc:
+        for key, messages in exc.errors.items():
+            errors.setdefault(key, []).extend(messages)
+    if errors:
+        raise CaseError(CaseErrorCode.INVALID_FORM, errors=errors)
+    files: dict[str, list[int]] = {}
+    for material_id, items in checked.items():
+        for upload in items:
             kept = uploads.keep(
-                owner=applicant, upload=upload, title=material.name, field=f"m{material_id}"
+                owner=applicant,
+                upload=upload,
+                title=materials[material_id].name,
+                field=f"m{material_id}",
             )
-            files.setdefault(str(material_id), []).append(kept.pk)
+            files.setdefault(material_id, []).append(kept.pk)
     return create_case(
         actor=actor,
         applicant=applicant,

@@ -85,14 +85,31 @@ def build(case: Any, *, archived_at: dt.datetime) -> Package:
 
 
 def verify(content: bytes, manifest_digest: str) -> list[str]:
-    """Problems with a package ('' list: intact)."""
+    """Problems with a package (empty list: intact): the names of entries changed, missing or
+    added, and ``manifest.json`` when the manifest is not the one whose digest was stored."""
     problems = []
-    with zipfile.ZipFile(io.BytesIO(content)) as package:
+    try:
+        package = zipfile.ZipFile(io.BytesIO(content))
+    except zipfile.BadZipFile:
+        return ["manifest.json"]
+    with package:
+        names = set(package.namelist())
+        if "manifest.json" not in names:
+            return ["manifest.json"]
         manifest_bytes = package.read("manifest.json")
         if crypto.sm3(manifest_bytes).hex() != manifest_digest:
             problems.append("manifest.json")
-        manifest = json.loads(manifest_bytes)
+        try:
+            manifest = json.loads(manifest_bytes)
+        except ValueError:
+            return ["manifest.json"]
+        listed = set()
         for entry in manifest["files"]:
-            if crypto.sm3(package.read(entry["name"])).hex() != entry["sm3"]:
+            listed.add(entry["name"])
+            if (
+                entry["name"] not in names
+                or crypto.sm3(package.read(entry["name"])).hex() != entry["sm3"]
+            ):
                 problems.append(entry["name"])
+        problems.extend(sorted(names - listed - {"manifest.json"}))
     return problems

@@ -98,3 +98,12 @@ def commitment_pdf(case: Any, material: Any) -> bytes:
         _("承诺人：%(a)s（已在线签署）") % {"a": applicant},
         calendar.china_date(case.submitted_at),
     )
+
+
+def sample_pdf(title: str) -> bytes:
+    """A one-page PDF standing in for a scanned material (demo data)."""
+    import datetime as _dt
+
+    return _pdf(
+        title, [_("本文件为演示数据，不具有法律效力。")], "通办 Tongban", _dt.date(2026, 1, 1)
+    )

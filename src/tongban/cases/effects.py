@@ -9,6 +9,7 @@ posts it is enqueued in the same transaction through the database task backend, 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from typing import Any
 
@@ -28,8 +29,10 @@ from tongban.core.notifications import notify
 
 A = CaseAction
 
-# The moves a department system hears about (those it did not make itself).
-DISPATCHED = frozenset({A.SUBMIT, A.RESUBMIT, A.SUPPLY, A.WITHDRAW, A.PRE_APPROVE})
+# Every move a department system did not make itself, so its copy of the case never goes stale
+# (a counter clerk's acceptance, an applicant's withdrawal …); the internal review steps of the
+# platform's own reviewers are not its business.
+DISPATCHED = frozenset(set(A) - {A.ADVANCE, A.REQUEST_EXTENSION})
 
 
 def _message(case: Case, event: CaseEvent) -> tuple[str, str] | None:
@@ -113,7 +116,7 @@ def _tell_applicant(case: Case, event: CaseEvent) -> None:
 
 
 def backoff(attempts: int) -> dt.timedelta:
-    """Wait before attempt ``attempts + 1``: 30 s, 1, 2, 4 … minutes, at most 6 hours."""
+    """The wait after ``attempts`` failed attempts: 1, 2, 4, 8 … minutes, at most 6 hours."""
     return dt.timedelta(seconds=min(30 * 2**attempts, 6 * 3600))
 
 
@@ -137,11 +140,20 @@ def enqueue_dispatch(case: Case, event: CaseEvent) -> Dispatch | None:
 
 
 def department_payload(dispatch: Dispatch) -> dict[str, Any]:
-    """What a department system receives (documented in the OpenAPI document)."""
-    import json
-
-    case = dispatch.case
+    """What a department system receives (documented in the OpenAPI document under
+    ``webhooks``): the event, and the case as it stands when the message is sent."""
     event = dispatch.event
+    return {
+        "event": event.action,
+        "event_id": event.pk,
+        "at": event.at.isoformat(),
+        "case": case_payload(dispatch.case),
+    }
+
+
+def case_payload(case: Case) -> dict[str, Any]:
+    """The case as its department system sees it: in every push, and at
+    ``GET /api/v1/cases/department/cases/{number}``."""
     materials = [
         {
             "id": m.pk,
@@ -152,32 +164,27 @@ def department_payload(dispatch: Dispatch) -> dict[str, Any]:
             "size": m.size,
             "content_type": m.content_type,
         }
-        for m in case.materials.filter(replaced=False)
+        for m in case.materials.filter(replaced=False).order_by("id")
     ]
     return {
-        "event": event.action,
-        "event_id": event.pk,
-        "at": event.at.isoformat(),
-        "case": {
-            "number": case.number,
-            "status": case.status,
-            "version": case.version,
-            "implementation": case.implementation.code,
-            "item": case.implementation.item.name,
-            "organization": case.organization.uscc,
-            "region": case.region_code,
-            "channel": case.channel,
-            "submitted_at": case.submitted_at.isoformat(),
-            "applicant": {
-                "name": case.applicant.real_name,
-                "id_number": case.applicant.id_number,
-                "phone": case.applicant.phone,
-            },
-            "company": (
-                {"name": case.company.name, "uscc": case.company.uscc} if case.company_id else None
-            ),
-            "form": json.loads(case.form_data or "{}"),
-            "answers": case.answers,
-            "materials": materials,
+        "number": case.number,
+        "status": case.status,
+        "version": case.version,
+        "implementation": case.implementation.code,
+        "item": case.implementation.item.name,
+        "organization": case.organization.uscc,
+        "region": case.region_code,
+        "channel": case.channel,
+        "submitted_at": case.submitted_at.isoformat(),
+        "applicant": {
+            "name": case.applicant.real_name,
+            "id_number": case.applicant.id_number,
+            "phone": case.applicant.phone,
         },
+        "company": (
+            {"name": case.company.name, "uscc": case.company.uscc} if case.company_id else None
+        ),
+        "form": json.loads(case.form_data or "{}"),
+        "answers": case.answers,
+        "materials": materials,
     }

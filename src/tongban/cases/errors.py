@@ -42,6 +42,8 @@ class CaseErrorCode(models.TextChoices):
     OWN_EXTENSION = "own_extension", _("不能批准自己提出的延期申请")
     BAD_DEADLINE = "bad_deadline", _("补交期限应晚于今天")
     NOT_FOUND = "not_found", _("办件不存在")
+    NO_SEAL = "no_seal", _("本部门没有可用的证照签发印章，请联系部门管理员")
+    LICENSE_REFUSED = "license_refused", _("电子证照签发失败")
     # Department systems
     NO_ENDPOINT = "no_endpoint", _("该部门未接入业务系统")
 

@@ -43,13 +43,18 @@ LIST_FIELDS = (
 
 
 def _counter_org_ids(user: Any) -> set[int]:
+    """The organizations where ``user`` is a clerk (cached on the user for the request)."""
     if not getattr(user, "is_authenticated", False):
         return set()
-    return set(
-        StaffPost.objects.filter(user_id=user.pk, role=StaffRole.CLERK).values_list(
-            "organization_id", flat=True
+    cached = getattr(user, "_tongban_counter_orgs", None)
+    if cached is None:
+        cached = set(
+            StaffPost.objects.filter(user_id=user.pk, role=StaffRole.CLERK).values_list(
+                "organization_id", flat=True
+            )
         )
-    )
+        user._tongban_counter_orgs = cached
+    return cached
 
 
 def staff_cases(user: Any) -> QuerySet[Case]:
@@ -120,7 +125,10 @@ def roles_on(user: Any, case: Case) -> frozenset[str]:
                 roles.add(str(post.role))
         if post.organization_id == case.counter_organization_id and post.role == StaffRole.CLERK:
             roles.add(workflow.COUNTER)
-    return frozenset(roles & (workflow.STAFF_ROLES | {workflow.APPLICANT}))
+    if workflow.APPLICANT in roles:
+        # 回避: nobody handles their own (or their company's) application.
+        return frozenset({workflow.APPLICANT})
+    return frozenset(roles & workflow.STAFF_ROLES)
 
 
 # --- Staff queues --------------------------------------------------------------------------------
@@ -215,3 +223,18 @@ def find_by_check(number: str, check: str) -> Case | None:
         case.query_code_digest.encode(), query_code_digest(number, check).encode()
     )
     return case if (by_phone and len(check) == 4) or by_code else None
+
+
+# Guessing a number and a four-digit check is throttled per address (shared by the portal's
+# progress page and the API endpoint).
+PROGRESS_RULE_LIMIT = 30
+
+
+def progress_allowed(ip: str | None) -> bool:
+    """Count one progress query from ``ip``; False once it made 30 in the last minute."""
+    from tongban.accounts import throttling
+
+    rule = throttling.Rule(
+        "case_progress", limit=PROGRESS_RULE_LIMIT, window=dt.timedelta(minutes=1)
+    )
+    return throttling.consume([(rule, throttling.key_for("ip", ip or "-"))]) is None

@@ -71,6 +71,14 @@ def _actor_label(actor: Any, roles: frozenset[str], department: Any) -> str:
     return name
 
 
+def _same_version(given: Any, current: int) -> bool:
+    """Whether the version a form or client sent is ``current`` (a malformed one is not)."""
+    try:
+        return int(given) == current
+    except (TypeError, ValueError):
+        return False
+
+
 @contextmanager
 def _moving(
     *,
@@ -84,8 +92,10 @@ def _moving(
     transition = workflow.TRANSITIONS[str(action)]
     opinion = (opinion or "").strip()
     with transaction.atomic():
+        # Lock the case row only: not the joined rows, which other cases share (and PostgreSQL
+        # refuses FOR UPDATE on the nullable side of the outer join to the company).
         locked = (
-            Case.objects.select_for_update()
+            Case.objects.select_for_update(of=("self",))
             .select_related("implementation", "organization", "applicant", "company")
             .filter(pk=case.pk)
             .first()
@@ -102,7 +112,7 @@ def _moving(
             roles = queries.roles_on(actor, locked)
         if not roles & transition.roles:
             raise CaseError(CaseErrorCode.FORBIDDEN)
-        if version is not None and int(version) != locked.version:
+        if version is not None and not _same_version(version, locked.version):
             raise CaseError(CaseErrorCode.CONFLICT)
         if locked.status not in transition.sources:
             raise CaseError(CaseErrorCode.NOT_ALLOWED)
@@ -167,7 +177,6 @@ def _store(case: Case, *, kind: str, upload: Any, actor: Any, material=None, fie
 
 
 def _start_clock(move: Move) -> None:
-    case = move.case
     move.set(accepted_at=move.now)
     _set_due(move)
 
@@ -257,15 +266,21 @@ def resubmit(
         wanted_fields = set(locked.correction.get("fields", []))
         wanted_materials = {str(m) for m in locked.correction.get("materials", [])}
         given_fields = {k for k, v in (data or {}).items() if str(v).strip()}
-        given_materials = {k for k, v in (uploads_by_material or {}).items() if v}
+        uploads_by_material = {str(k): v for k, v in (uploads_by_material or {}).items()}
+        given_materials = {k for k, v in uploads_by_material.items() if v}
         outside = (given_fields - wanted_fields) | (given_materials - wanted_materials)
         if outside:
-            raise CaseError(CaseErrorCode.CORRECTION_OUTSIDE, field=sorted(outside)[0])
-        missing = (wanted_fields - given_fields) | (wanted_materials - given_materials)
-        if missing:
+            names = sorted(outside & given_fields) + [
+                f"m{m}" for m in sorted(outside & given_materials)
+            ]
+            raise CaseError(CaseErrorCode.CORRECTION_OUTSIDE, field=names[0])
+        missing_fields = wanted_fields - given_fields
+        missing_materials = wanted_materials - given_materials
+        if missing_fields or missing_materials:
+            names = sorted(missing_fields) + [f"m{m}" for m in sorted(missing_materials)]
             raise CaseError(
                 CaseErrorCode.CORRECTION_INCOMPLETE,
-                errors={name: [_("请补正此项")] for name in sorted(missing)},
+                errors={name: [_("请补正此项")] for name in names},
             )
         specs = [s for s in forms.form_for(locked.implementation) if s.key in wanted_fields]
         cleaned, errors = forms.validate(specs, data, locked.answers)
@@ -279,6 +294,8 @@ def resubmit(
         }
         replaced = []
         for material_id, files in uploads_by_material.items():
+            if not files:
+                continue  # nothing given for it: its current files stay as they are
             CaseMaterial.objects.filter(
                 case=locked, material_id=int(material_id), kind=MaterialKind.APPLICATION
             ).update(replaced=True)
@@ -443,7 +460,7 @@ def request_extension(
         actor=actor, case=case, action=A.REQUEST_EXTENSION, version=version, opinion=opinion
     ) as m:
         limit = m.case.implementation.statutory_limit
-        if not isinstance(days, int) or not 1 <= days <= max(1, limit):
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= max(1, limit):
             raise CaseError(CaseErrorCode.BAD_DAYS, field="days")
         m.set(
             pending_extension={
@@ -587,9 +604,12 @@ def conclude(
     version: int | None,
     opinion: str = "",
     result: Any = None,
+    license_data: dict[str, str] | None = None,
     department: Any = None,
 ) -> Case:
-    """办结: every deferred material supplied; an approved case may attach its result."""
+    """办结: every deferred material supplied; an approved case may attach its result, and one
+    whose item issues an e-license issues it now (:mod:`tongban.cases.licensing`; a department
+    system issues its own)."""
     with _moving(
         actor=actor,
         case=case,
@@ -604,6 +624,12 @@ def conclude(
         if result is not None:
             row = _store(m.case, kind=MaterialKind.RESULT, upload=result, actor=actor)
             m.details = {"result": row.pk, "sm3": row.sm3}
+        if department is None:
+            from tongban.cases import licensing
+
+            issued = licensing.issue_for(m.case, actor=actor, data=license_data)
+            if issued is not None:
+                m.details = {**m.details, "license": issued.identifier}
         m.set(concluded_at=m.now)
     return case
 
@@ -649,6 +675,22 @@ def archive(*, actor: Any, case: Case, version: int | None) -> Case:
 
 
 # --- Reads used by several channels ------------------------------------------------------------
+
+
+def offered_actions(case: Case, roles: frozenset[str] | set[str]) -> list[str]:
+    """The actions a page offers: those the table allows ``roles`` in the case's state, less
+    those whose guard is sure to refuse now (not an instant item, no extension pending, no open
+    deficiency). Posting one anyway still gets the service's own error."""
+    out = []
+    for action in workflow.allowed_actions(case.status, roles):
+        if action == A.HANDLE_INSTANTLY and not case.implementation.is_instant:
+            continue
+        if action == A.APPROVE_EXTENSION and not case.pending_extension:
+            continue
+        if action == A.SUPPLY and not any(not d.get("supplied_at") for d in case.deficiencies):
+            continue
+        out.append(action)
+    return out
 
 
 def result_files(case: Case):

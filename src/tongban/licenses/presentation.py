@@ -291,6 +291,10 @@ def _check(payload: Any, now: dt.datetime) -> PresentationResult:
     )
     if lic is None:
         return PresentationResult(V.INVALID_TOKEN, "unknown license")
+    return _check_license(lic, now)
+
+
+def _check_license(lic: License, now: dt.datetime) -> PresentationResult:
     view = masked_view(lic)
     found = {"license": view, "license_pk": lic.pk}
     record_ = lic.signature
@@ -341,3 +345,37 @@ __all__ = [
     "present",
     "verify_presentation",
 ]
+
+
+def verify_identifier(
+    identifier: Any, *, now: dt.datetime | None = None, ip: str | None = None, user_agent: str = ""
+) -> PresentationResult:
+    """Verify a license by its identifier (the QR printed on the license PDF): the seal
+    signature over the row, the status and the validity, like :func:`verify_presentation` but
+    without a holder's short-lived token. Audited the same way; never raises for bad input."""
+    now = now or timezone.now()
+    text = identifier if isinstance(identifier, str) else ""
+    lic = None
+    if 0 < len(text) <= 100:
+        lic = (
+            License.objects.select_related("license_type", "issuer", "signature")
+            .filter(identifier=text.strip())
+            .first()
+        )
+    result = (
+        _check_license(lic, now)
+        if lic is not None
+        else PresentationResult(V.INVALID_TOKEN, "unknown license")
+    )
+    with transaction.atomic():
+        record(
+            actor=None,
+            action="license.verify",
+            result=AuditResult.SUCCESS if result.ok else AuditResult.FAILURE,
+            object_type=_OBJECT_TYPE,
+            object_id=result.license_pk or "",
+            details={"result": result.code, "detail": result.detail, "by": "identifier"},
+            ip=ip,
+            user_agent=user_agent,
+        )
+    return result

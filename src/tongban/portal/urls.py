@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tongban.portal import account_views, company_views, views
+from tongban.portal import account_views, case_views, company_views, license_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -9,6 +9,31 @@ urlpatterns = [
     path("search", views.search, name="search"),
     path("guide/<str:code>/", views.guide, name="guide"),
     path("guide/<str:code>/notice.pdf", views.notice_pdf, name="notice"),
+    # Applying and my cases (case_views)
+    path("guide/<str:code>/apply/", case_views.apply, name="apply"),
+    path(
+        "guide/<str:code>/apply/upload/<int:material_id>/",
+        case_views.upload,
+        name="apply_upload",
+    ),
+    path("progress/", case_views.progress, name="progress"),
+    path("account/cases/", case_views.my_cases, name="my_cases"),
+    path("account/cases/<str:number>/", case_views.case_page, name="case"),
+    path("account/cases/<str:number>/submitted/", case_views.submitted, name="case_submitted"),
+    path("account/cases/<str:number>/resubmit/", case_views.resubmit, name="case_resubmit"),
+    path("account/cases/<str:number>/withdraw/", case_views.withdraw, name="case_withdraw"),
+    path("account/cases/<str:number>/supply/", case_views.supply, name="case_supply"),
+    path(
+        "account/cases/<str:number>/results/<int:pk>/",
+        case_views.result_file,
+        name="case_result",
+    ),
+    path("account/notices/", case_views.notices, name="notices"),
+    # The license wallet and verification (license_views)
+    path("account/licenses/", license_views.wallet, name="licenses"),
+    path("account/licenses/<int:pk>/show/", license_views.show, name="license_show"),
+    path("account/licenses/<int:pk>/pdf/", license_views.pdf, name="license_pdf"),
+    path("licenses/verify", license_views.verify, name="license_verify"),
     path("care-mode/", views.care_mode, name="care_mode"),
     path("language/", views.switch_language, name="language"),
     path("manifest.webmanifest", views.manifest, name="manifest"),

@@ -293,7 +293,7 @@ def guide(request, code: str):
     language = get_language()
     key = ":".join(
         [
-            "portal:guide:v2",  # v2: (head, tail, Last-Modified) around the account slot
+            "portal:guide:v3",  # v3: the 在线申请 button; v2: the account slot
             stamp.key,
             language,
             "care" if portal_context.is_care_mode(request) else "std",

@@ -32,6 +32,9 @@ BEFORE_ACCEPTANCE = frozenset({S.PRE_REVIEW, S.TO_ACCEPT, S.CORRECTING})
 # The time limit runs in these states (it stops in correction and special procedures).
 CLOCK_RUNS = frozenset({S.UNDER_REVIEW})
 OPEN_STATES = frozenset(set(S) - FINAL_STATES - {S.CONCLUDED})
+# The states a staff queue lists (open, and concluded awaiting delivery), in a fixed order.
+QUEUE_STATES = [S.PRE_REVIEW, S.TO_ACCEPT, S.CORRECTING, S.UNDER_REVIEW, S.SUSPENDED, S.DECIDED]
+QUEUE_STATES += [S.CONCLUDED]
 
 
 class Decision(models.TextChoices):
@@ -147,9 +150,28 @@ class Case(models.Model):
         verbose_name = _("办件")
         verbose_name_plural = _("办件")
         indexes = [
-            # Staff queues: one organization, one status, soonest due first.
+            # Staff queues (cases.queries.queue and queue_counts, bench/cases.py): one
+            # organization, one status, in page order (soonest due, then oldest). Partial: only
+            # cases still in a queue, a small share of the table once finished cases pile up;
+            # warn_on and region_code ride along so that the counts are an index-only scan.
             models.Index(
-                fields=["organization", "status", "promised_due", "id"], name="case_queue"
+                fields=[
+                    "organization",
+                    "status",
+                    "promised_due",
+                    "submitted_at",
+                    "id",
+                    "warn_on",
+                    "region_code",
+                ],
+                name="case_queue",
+                condition=models.Q(status__in=QUEUE_STATES),
+            ),
+            # The review queue spans two statuses: one ordered range for its page.
+            models.Index(
+                fields=["organization", "promised_due", "submitted_at", "id"],
+                name="case_to_review",
+                condition=models.Q(status__in=[S.UNDER_REVIEW, S.DECIDED]),
             ),
             models.Index(fields=["organization", "status", "-submitted_at"], name="case_org_new"),
             models.Index(fields=["organization", "warn_on"], name="case_org_warn"),
@@ -254,6 +276,9 @@ class CaseCounter(models.Model):
             models.UniqueConstraint(fields=["region_code", "day"], name="case_counter_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.day:%Y%m%d} {self.last_serial}"
+
 
 class DispatchStatus(models.TextChoices):
     PENDING = "pending", _("待推送")
@@ -284,6 +309,9 @@ class Dispatch(models.Model):
         verbose_name = _("部门推送")
         verbose_name_plural = _("部门推送")
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="dispatch_due")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.status}"
 
 
 class DepartmentEndpoint(models.Model):

@@ -67,3 +67,6 @@ class Draft(models.Model):
                 fields=["applicant", "acting_key", "implementation"], name="draft_unique"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.applicant_id} {self.acting_key} {self.implementation_id}"

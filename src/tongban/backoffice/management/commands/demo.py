@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tongban.accounts.demo import OPERATOR_TOTP_SECRET, load_demo_identities
+from tongban.cases.demo import load_demo_cases
 from tongban.catalog.demo import load_demo
 from tongban.conf import env_bool
 
@@ -43,6 +44,8 @@ LOADERS: list[DemoStep] = [
     DemoStep("政务服务事项目录（鄂尔多斯市、二连浩特市）", load_demo),
     # After the catalog: the demo staff work for its organizations.
     DemoStep("统一身份认证（人口库、企业库、演示账号）", load_identities),
+    # After the staff: demo cases are moved by the demo clerk and reviewer.
+    DemoStep("办件（数据元、申请表单、演示办件）", load_demo_cases),
 ]
 
 

@@ -1,0 +1,71 @@
+"""Staff queues and their counts, scoped in SQL (the benchmark measures the same calls)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.cases.builders import case_in
+from tests.cases.factories import setting
+from tongban.cases import queries
+from tongban.cases.models import Case
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_reviewer_sees_the_queues_of_their_organization_only(env):
+    review = [case_in(env, "under_review") for _ in range(3)]
+    decided = case_in(env, "decided")
+    waiting = case_in(env, "to_accept")
+    other = setting()
+    case_in(other, "under_review")
+    today = queries.today()
+    # Soonest due first: give the cases distinct due dates.
+    for n, case in enumerate([*reversed(review), decided]):
+        Case.objects.filter(pk=case.pk).update(promised_due=today + dt.timedelta(days=n + 5))
+
+    page = list(queries.queue(env.reviewer, "to_review")[:20])
+    assert [c.pk for c in page] == [c.pk for c in [*reversed(review), decided]]
+    assert [c.pk for c in queries.queue(env.reviewer, "to_accept")] == [waiting.pk]
+    counts = queries.queue_counts(env.reviewer)
+    assert counts["to_review"] == 4
+    assert counts["to_accept"] == 1
+    assert counts["overdue"] == 0
+    assert counts["due_soon"] == 0
+    assert queries.queue_counts(env.stranger)["to_review"] == 0
+    assert list(queries.queue(env.stranger, "to_review")) == []
+
+
+def test_due_soon_and_overdue_queues(env):
+    late, soon, fine = (case_in(env, "under_review") for _ in range(3))
+    today = queries.today()
+    Case.objects.filter(pk=late.pk).update(
+        promised_due=today - dt.timedelta(days=1), warn_on=today - dt.timedelta(days=3)
+    )
+    Case.objects.filter(pk=soon.pk).update(promised_due=today, warn_on=today)
+    Case.objects.filter(pk=fine.pk).update(
+        promised_due=today + dt.timedelta(days=9), warn_on=today + dt.timedelta(days=7)
+    )
+    assert [c.pk for c in queries.queue(env.reviewer, "overdue")] == [late.pk]
+    assert [c.pk for c in queries.queue(env.reviewer, "due_soon")] == [soon.pk]
+    counts = queries.queue_counts(env.reviewer)
+    assert (counts["overdue"], counts["due_soon"], counts["to_review"]) == (1, 1, 3)
+
+
+def test_a_queue_page_costs_the_same_queries_whatever_its_length(env):
+    case_in(env, "under_review")
+
+    def cost():
+        user = type(env.reviewer).objects.get(pk=env.reviewer.pk)  # no cached scope
+        with CaptureQueriesContext(connection) as captured:
+            list(queries.queue(user, "to_review")[:20])
+            queries.queue_counts(user)
+        return len(captured)
+
+    few = cost()
+    for _ in range(4):
+        case_in(env, "under_review")
+    assert cost() == few
