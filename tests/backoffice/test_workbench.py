@@ -703,3 +703,18 @@ def test_concluding_on_the_workbench_issues_the_license_with_confirmed_fields(cl
     assert done.status_code == 302
     lic = License.objects.get(case_reference=case.number)
     assert lic.data == {"address": "东胜区鄂尔多斯西街1号", "scope": "预包装食品销售"}
+
+
+def test_the_case_page_shows_a_pending_push_to_the_department_system(client):
+    from tongban.cases.models import DepartmentEndpoint, Dispatch
+
+    env = setting()
+    DepartmentEndpoint.objects.create(
+        organization=env.organization, url="http://127.0.0.1:9/", secret="s" * 40
+    )
+    case = submitted(env)
+    Dispatch.objects.filter(case=case).update(attempts=2, last_error="HTTP 503")
+    login_backoffice(client, env.clerk)
+    page = client.get(f"/workbench/cases/{case.pk}/").content.decode()
+    assert 'data-dispatch="pending"' in page
+    assert "HTTP 503" in page

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.accounts.factories import CompanyFactory, UserFactory
 from tests.accounts.helpers import sms_to
-from tests.cases.factories import FORM, PNG, pdf, service
+from tests.cases.factories import FORM, PNG, pdf, service, submitted
 from tests.catalog.factories import SituationOptionFactory
 from tongban.accounts.models import VerificationLevel
 from tongban.cases import applications, numbers, queries
@@ -434,3 +434,20 @@ def test_a_company_application_names_the_company(env):
     assert case.company == company
     assert case.applicant_display.startswith("鄂尔多斯市示例商贸有限公司（")
     assert env.citizen.real_name not in case.applicant_display  # the person is masked
+
+
+def test_one_answer_fills_every_form_that_uses_the_same_field(env):
+    """一套表单: an address given for one service is offered for the next; a service's own
+    fields do not travel."""
+    from tests.cases.factories import service
+    from tongban.cases import forms
+
+    submitted(env, data={**FORM, "property.address": "东胜区天骄路8号"})
+    other = service(organization=env.organization)
+    earlier = applications.earlier_answers(env.citizen)
+    assert earlier["property.address"] == "东胜区天骄路8号"
+    assert "shop.area" not in earlier
+    values = forms.prefill(forms.form_for(other.implementation), env.citizen, known=earlier)
+    assert values["property.address"] == "东胜区天骄路8号"
+    # Another person learns nothing from it.
+    assert applications.earlier_answers(env.clerk) == {}

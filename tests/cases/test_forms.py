@@ -44,7 +44,8 @@ def bad(s, value, *words):
 @pytest.mark.parametrize("kind", list(K))
 def test_required_and_optional_empty_values(kind):
     for empty in (None, "", "   ", []):
-        bad(spec(kind, label="经营面积"), empty, "请填写经营面积")
+        verb = "请上传" if kind == K.FILE else "请填写"
+        bad(spec(kind, label="经营面积"), empty, f"{verb}经营面积")
         cleaned, errors = check(spec(kind, required=False), empty)
         assert (cleaned, errors) == (None, [])
 
@@ -147,8 +148,12 @@ def test_phone():
         bad(phone, wrong, "联系电话应为11位手机号码")
 
 
-def test_file_fields_pass_their_value_through():
-    ok(spec(K.FILE), "42")
+def test_file_fields_hold_a_library_reference():
+    ok(spec(K.FILE), "library:42")
+    assert forms.library_id("library:42") == 42
+    for wrong in ("42", "library:", "library:x", "/etc/passwd"):
+        bad(spec(K.FILE, label="门头照片"), wrong, "请上传门头照片")
+        assert forms.library_id(wrong) is None
 
 
 def test_every_problem_is_reported_at_once():

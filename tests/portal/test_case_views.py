@@ -280,3 +280,91 @@ def test_messages_can_be_read(client, env):
     assert "申请已提交" in page
     client.post(reverse("portal:notices"))
     assert not Notice.objects.filter(recipient=env.citizen, read_at__isnull=True).exists()
+
+
+def test_the_case_page_takes_the_same_queries_with_more_history(client, env):
+    case = submitted(env)
+    login(client, env.citizen)
+    url = reverse("portal:case", args=[case.number])
+    client.get(url)
+    with CaptureQueriesContext(connection) as short:
+        assert client.get(url).status_code == 200
+    for _round in range(3):
+        services.request_correction(
+            actor=env.clerk,
+            case=case,
+            version=case.version,
+            opinion="请补正",
+            fields=["property.address"],
+            materials=[env.plan.pk],
+        )
+        services.resubmit(
+            actor=env.citizen,
+            case=case,
+            version=case.version,
+            data={"property.address": f"东胜区鄂尔多斯西街{_round + 2}号"},
+            uploads_by_material={str(env.plan.pk): [pdf("p.pdf", bytes([_round]))]},
+        )
+    with CaptureQueriesContext(connection) as long:
+        assert client.get(url).status_code == 200
+    assert len(long) == len(short)
+
+
+def test_a_file_field_keeps_its_upload_and_travels_with_the_case(client, env):
+    from tongban.cases.models import FieldKind, FormField, MaterialKind
+
+    FormField.objects.create(
+        implementation=env.implementation,
+        key="shop.photo",
+        label="门头照片",
+        kind=FieldKind.FILE,
+        order=9,
+    )
+    login(client, env.citizen)
+    first = client.post(apply_url(env), {"action": "submit", **{"property.address": "东胜区1号"}})
+    assert "请上传门头照片" in first.content.decode()
+    response = client.post(
+        apply_url(env),
+        {
+            "action": "submit",
+            "property.address": "东胜区鄂尔多斯西街1号",
+            "shop.area": "120",
+            "shop.photo": _bytes("门头.png", PNG),
+            f"m{env.licence.pk}": pdf("a.pdf"),
+            f"m{env.plan.pk}": pdf("b.pdf", b"b"),
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    case = Case.objects.get()
+    attachment = case.materials.get(kind=MaterialKind.ATTACHMENT)
+    assert attachment.content_type == "image/png"
+
+
+def test_a_file_field_cannot_point_at_someone_elses_file(client, env):
+    from tongban.cases import uploads
+    from tongban.cases.models import FieldKind, FormField
+
+    FormField.objects.create(
+        implementation=env.implementation,
+        key="shop.photo",
+        label="门头照片",
+        kind=FieldKind.FILE,
+        order=9,
+    )
+    theirs = uploads.keep(owner=UserFactory(), upload=_bytes("x.png", PNG), title="x")
+    login(client, env.citizen)
+    response = client.post(
+        apply_url(env),
+        {
+            "action": "submit",
+            "property.address": "东胜区鄂尔多斯西街1号",
+            "shop.area": "120",
+            "shop.photo": f"library:{theirs.pk}",
+            f"m{env.licence.pk}": pdf("a.pdf"),
+            f"m{env.plan.pk}": pdf("b.pdf", b"b"),
+        },
+    )
+    assert response.status_code == 400
+    assert "请上传门头照片" in response.content.decode()
+    assert "x.png" not in response.content.decode()
+    assert not Case.objects.exists()

@@ -93,3 +93,21 @@ def test_an_unknown_or_forged_code_reads_as_invalid(client, issued):
     forged = client.get(url, {"p": "AAAA" + "x" * 40})
     assert forged.status_code == 404
     assert re.search(r'data-verify="invalid_token"', forged.content.decode())
+
+
+def test_the_wallet_takes_the_same_queries_for_one_license_and_many(client, issued):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.licenses.factories import LicenseFactory
+
+    client.force_login(issued.citizen)
+    url = reverse("portal:licenses")
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    for _ in range(3):
+        LicenseFactory(holder=issued.citizen)
+    with CaptureQueriesContext(connection) as many:
+        client.get(url)
+    assert len(many) == len(one)

@@ -190,6 +190,8 @@ def _render_case(
         "materials": [m for m in materials if m.kind != MaterialKind.DECISION],
         "documents": [m for m in materials if m.kind == MaterialKind.DECISION],
         "events": list(case.events.order_by("at", "id")),
+        # Pushes to the organization's own business system (the outbox), newest first.
+        "dispatches": list(case.dispatches.select_related("event").order_by("-id")[:20]),
         "clock_state": clock.state(case),
         "remaining": remaining,
         "overdue_days": -remaining if remaining is not None and remaining < 0 else None,

@@ -177,7 +177,7 @@ def _rows(
     errors: dict[str, list[str]],
 ) -> dict[str, Any]:
     specs = forms.form_for(implementation)
-    known = forms.prefill(specs, applicant)
+    known = forms.prefill(specs, applicant, known=applications.earlier_answers(applicant))
     locked = forms.locked_keys(specs, applicant)
     options = {o.pk: o.label for s in implementation.situations.all() for o in s.options.all()}
     fields = []

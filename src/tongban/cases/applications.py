@@ -25,6 +25,7 @@ from tongban.cases import forms, numbers, uploads
 from tongban.cases.errors import CaseError, CaseErrorCode
 from tongban.cases.models import (
     Case,
+    FieldKind,
     CaseAction,
     CaseEvent,
     CaseMaterial,
@@ -209,6 +210,39 @@ def detach(*, actor: Any, draft: Draft, material_id: int, library_file_id: int) 
     draft.materials = files
 
 
+def earlier_answers(user: Any, company: Any = None, *, limit: int = 10) -> dict[str, str]:
+    """What the applicant answered before, by shared data-dictionary key (一套表单: one answer
+    fills every form that uses the same field): from their latest cases and drafts as the same
+    party, the newest answer winning. An implementation's own fields stay with it."""
+    from tongban.cases.models import DataElement
+
+    shared = set(DataElement.objects.values_list("key", flat=True))
+    if not shared or not getattr(user, "pk", None):
+        return {}
+    party = {"applicant": user, "company": company}
+    sources: list[tuple[Any, str]] = list(
+        Case.objects.filter(**party)
+        .order_by("-submitted_at")
+        .values_list("submitted_at", "form_data")[:limit]
+    )
+    sources += list(
+        Draft.objects.filter(**party)
+        .order_by("-updated_at")
+        .values_list("updated_at", "form_data")[:limit]
+    )
+    answers: dict[str, str] = {}
+    for _at, raw in sorted(sources, key=lambda pair: pair[0]):
+        try:
+            data = json.loads(raw or "{}")
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            answers.update(
+                {k: str(v) for k, v in data.items() if k in shared and str(v).strip()}
+            )
+    return answers
+
+
 # --- What must be uploaded -----------------------------------------------------------------------
 
 
@@ -264,6 +298,10 @@ def check_application(
         errors.setdefault(f"s{situation.pk}", []).append(
             _("请回答：%(q)s") % {"q": situation.question}
         )
+    for spec in forms.applicable(specs, answers):
+        file_id = forms.library_id(cleaned.get(spec.key)) if spec.kind == FieldKind.FILE else None
+        if file_id is not None and not LibraryFile.objects.filter(pk=file_id, owner=user).exists():
+            errors.setdefault(spec.key, []).append(_("请上传%(label)s") % {"label": spec.label})
     for need in needed_materials(implementation, answers):
         key = str(need.material.pk)
         if need.required and not files.get(key) and need.material.pk not in commitments:
@@ -379,6 +417,23 @@ def create_case(
         for material_id in case.commitments:
             material = needed[str(material_id)]
             rows.append(_commitment(case, material, actor))
+        # Files given in file fields of the form travel with the case as attachments.
+        attached = {
+            forms.library_id(v): k for k, v in cleaned.items() if forms.library_id(v) is not None
+        }
+        for kept in LibraryFile.objects.filter(owner=applicant, pk__in=list(attached)):
+            rows.append(
+                CaseMaterial(
+                    case=case,
+                    kind=MaterialKind.ATTACHMENT,
+                    name=kept.name,
+                    file=kept.file.name,
+                    sm3=kept.sm3,
+                    size=kept.size,
+                    content_type=kept.content_type,
+                    uploaded_by=actor,
+                )
+            )
         CaseMaterial.objects.bulk_create(rows)
         event = CaseEvent.objects.create(
             case=case,

@@ -109,10 +109,14 @@ def _tell_applicant(case: Case, event: CaseEvent) -> None:
         body=body,
         link=_link(case),
     )
-    if new and case.applicant.phone:
-        from tongban.accounts.messaging import send_sms
+    if not new:
+        return
+    from tongban.accounts.messaging import send_email, send_sms
 
+    if case.applicant.phone:
         send_sms(phone=case.applicant.phone, body=f"【通办】{body}")
+    if case.applicant.email:
+        send_email(to=case.applicant.email, subject=f"【通办】{subject}", body=body)
 
 
 def backoff(attempts: int) -> dt.timedelta:

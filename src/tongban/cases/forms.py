@@ -90,7 +90,10 @@ def _check(spec: FieldSpec, raw: Any) -> tuple[Any, str | None]:
     """The cleaned value of one answer, or the reason it is wrong."""
     value = raw.strip() if isinstance(raw, str) else raw
     if value in (None, "", []):
-        return "", (_("请填写%(label)s") % {"label": spec.label}) if spec.required else None
+        if not spec.required:
+            return "", None
+        missing = _("请上传%(label)s") if spec.kind == FieldKind.FILE else _("请填写%(label)s")
+        return "", missing % {"label": spec.label}
     rules = spec.rules
     kind = spec.kind
     if kind in (FieldKind.TEXT, FieldKind.LONG_TEXT, FieldKind.ADDRESS):
@@ -156,7 +159,11 @@ def _check(spec: FieldSpec, raw: Any) -> tuple[Any, str | None]:
             return value, _("%(label)s应为11位手机号码") % {"label": spec.label}
         return digits, None
     if kind == FieldKind.FILE:
-        return value, None
+        # A file field holds a reference to the applicant's materials library ("library:<id>");
+        # the owner is checked by the application (tongban.cases.applications).
+        if not re.fullmatch(r"library:\d{1,12}", str(value)):
+            return value, _("请上传%(label)s") % {"label": spec.label}
+        return str(value), None
     return value, None
 
 
@@ -223,4 +230,12 @@ def display_value(spec: FieldSpec, value: Any) -> str:
         return mask_id_number(str(value))
     if spec.kind == FieldKind.PHONE:
         return mask_phone(str(value))
+    if spec.kind == FieldKind.FILE:
+        return _("已上传附件")
     return str(value)
+
+
+def library_id(value: Any) -> int | None:
+    """The library file id a file field's value refers to, or None."""
+    match = re.fullmatch(r"library:(\d{1,12})", str(value or ""))
+    return int(match.group(1)) if match else None

@@ -23,9 +23,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tongban.cases import applications, clock, forms, queries, services, workflow
+from tongban.cases import applications, clock, forms, queries, services, uploads, workflow
 from tongban.cases.errors import CaseError, CaseErrorCode
-from tongban.cases.models import CaseAction, CaseMaterial, CaseStatus, LibraryFile
+from tongban.cases.models import CaseAction, CaseMaterial, CaseStatus, FieldKind, LibraryFile
 from tongban.catalog.models import Implementation
 from tongban.core.audit import request_context
 from tongban.core.models import Notice
@@ -82,17 +82,23 @@ def _apply_context(request, impl, draft, errors: dict[str, list[str]], data=None
     specs = forms.form_for(impl)
     answers = list(draft.answers or [])
     visible = forms.applicable(specs, answers)
-    known = applications.draft_data(draft)
+    known = {
+        **applications.earlier_answers(request.user, draft.company),
+        **applications.draft_data(draft),
+    }
     if data is not None:
         known = {**known, **data}
     party_company = draft.company
     values = forms.prefill(visible, request.user, party_company, known)
     locked = forms.locked_keys(visible, request.user, party_company)
     library_ids = {int(i) for ids in (draft.materials or {}).values() for i in ids}
+    library_ids |= {i for i in map(forms.library_id, known.values()) if i is not None}
     library = {f.pk: f for f in LibraryFile.objects.filter(owner=request.user)[:200]}
     missing = library_ids - set(library)
     if missing:
-        library.update({f.pk: f for f in LibraryFile.objects.filter(pk__in=missing)})
+        library.update(
+            {f.pk: f for f in LibraryFile.objects.filter(pk__in=missing, owner=request.user)}
+        )
     needed = applications.needed_materials(impl, answers)
     materials = [
         {
@@ -125,6 +131,9 @@ def _apply_context(request, impl, draft, errors: dict[str, list[str]], data=None
             "shown": forms.display_value(spec, values.get(spec.key, ""))
             if spec.key in locked
             else "",
+            "file": library.get(forms.library_id(values.get(spec.key)) or 0)
+            if spec.kind == FieldKind.FILE
+            else None,
             "errors": errors.get(spec.key, []),
         }
         for spec in visible
@@ -176,7 +185,21 @@ def apply(request, code: str):
     )
     if action == "autosave":
         return JsonResponse({"saved": True, "at": draft.updated_at.isoformat()})
-    # Files: each is checked on its own; a refused one is named and the rest is kept.
+    # Files of file fields: kept in the library, the field refers to them.
+    file_keys = {s.key: s for s in forms.form_for(impl) if s.kind == FieldKind.FILE}
+    for key, spec in file_keys.items():
+        upload = request.FILES.get(key)
+        if upload is None:
+            continue
+        try:
+            kept = uploads.keep(owner=request.user, upload=upload, title=spec.label, field=key)
+        except CaseError as exc:
+            errors.setdefault(key, []).append(f"{upload.name}：{exc.message}")
+        else:
+            applications.save_draft(
+                actor=request.user, draft=draft, data={key: f"library:{kept.pk}"}
+            )
+    # Materials: each is checked on its own; a refused one is named and the rest is kept.
     for name, upload_list in request.FILES.lists():
         if not name.startswith("m") or not name[1:].isdigit():
             continue

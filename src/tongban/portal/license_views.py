@@ -65,6 +65,7 @@ def show(request, pk: int):
         {
             "lic": lic,
             "qr": qr_svg(url, title=_("亮证二维码")),
+            "url": url,
             "ttl": presentation.DEFAULT_TTL,
             "view": presentation.masked_view(lic),
         },
