@@ -31,7 +31,10 @@ def test_license_from_case_to_wallet_qr_verify_and_revocation(live_server, brows
     SealFactory(organization=env.organization, seal_type=SealType.LICENSE)
     case = make_case(env, "decided")
     services.conclude(
-        actor=env.reviewer, case=case, version=case.version, license_data={"scope": "预包装食品销售"}
+        actor=env.reviewer,
+        case=case,
+        version=case.version,
+        license_data={"scope": "预包装食品销售"},
     )
     lic = License.objects.get(case_reference=case.number)
 

@@ -321,7 +321,7 @@ def test_a_file_field_keeps_its_upload_and_travels_with_the_case(client, env):
         order=9,
     )
     login(client, env.citizen)
-    first = client.post(apply_url(env), {"action": "submit", **{"property.address": "东胜区1号"}})
+    first = client.post(apply_url(env), {"action": "submit", "property.address": "东胜区1号"})
     assert "请上传门头照片" in first.content.decode()
     response = client.post(
         apply_url(env),

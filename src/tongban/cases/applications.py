@@ -25,13 +25,13 @@ from tongban.cases import forms, numbers, uploads
 from tongban.cases.errors import CaseError, CaseErrorCode
 from tongban.cases.models import (
     Case,
-    FieldKind,
     CaseAction,
     CaseEvent,
     CaseMaterial,
     CaseStatus,
     Channel,
     Draft,
+    FieldKind,
     LibraryFile,
     MaterialKind,
 )
@@ -237,9 +237,7 @@ def earlier_answers(user: Any, company: Any = None, *, limit: int = 10) -> dict[
         except ValueError:
             continue
         if isinstance(data, dict):
-            answers.update(
-                {k: str(v) for k, v in data.items() if k in shared and str(v).strip()}
-            )
+            answers.update({k: str(v) for k, v in data.items() if k in shared and str(v).strip()})
     return answers
 
 
