@@ -1,7 +1,7 @@
 """The whole life of a case in the browser: a citizen applies on a phone with uploads, the
-department's clerk requests a correction on the workbench, the citizen fixes exactly the named
-field and material, the case is accepted, approved, concluded and delivered online, and the
-citizen downloads the result. A second test runs the one-stop counter."""
+department's clerk accepts it and then asks for a correction on the workbench, the citizen fixes
+exactly the named field and material, the reviewer approves and concludes, the clerk delivers
+online, and the citizen downloads the result. A second test runs the one-stop counter."""
 
 from __future__ import annotations
 
@@ -89,9 +89,14 @@ def test_a_case_from_application_to_downloaded_result(live_server, browser, page
     case = Case.objects.get(number=number)
     assert case.materials.count() == 2
 
-    # The department's clerk asks for a correction of the address and the floor plan.
+    # The department's clerk accepts; under review, the clerk asks for a correction of the
+    # address and the floor plan (the clock stops).
     clerk = _staff_page(browser, live_server, env.clerk)
     clerk.goto(f"{live_server.url}/workbench/cases/{case.pk}/")
+    _act(clerk, "accept")
+    case.refresh_from_db()
+    assert case.status == CaseStatus.UNDER_REVIEW
+    assert case.promised_due is not None
     _act(
         clerk,
         "request_correction",
@@ -101,6 +106,7 @@ def test_a_case_from_application_to_downloaded_result(live_server, browser, page
     )
     case.refresh_from_db()
     assert case.status == CaseStatus.CORRECTING
+    assert case.paused_at is not None
 
     # The citizen sees exactly those two things and fixes them.
     page.goto(f"{live_server.url}/account/cases/{number}/")
@@ -108,19 +114,20 @@ def test_a_case_from_application_to_downloaded_result(live_server, browser, page
     expect(correction).to_contain_text("地址缺少门牌号")
     expect(correction.locator("input[name='property.address']")).to_have_count(1)
     expect(correction.locator("input[name='shop.area']")).to_have_count(0)
+    expect(correction.locator(f"input[name=m{env.licence.pk}]")).to_have_count(0)
     correction.locator("input[name='property.address']").fill("东胜区鄂尔多斯西街1号")
     correction.locator(f"input[name=m{env.plan.pk}]").set_input_files(str(fixed))
     correction.locator("button[type=submit]").click()
-    expect(page.locator("[data-status]")).to_have_attribute("data-status", "to_accept")
+    expect(page.locator("[data-status]")).to_have_attribute("data-status", "under_review")
+    case.refresh_from_db()
+    assert case.paused_at is None
 
-    # Accepted, approved, concluded and delivered online on the workbench.
-    clerk.reload()
-    _act(clerk, "accept")
+    # Approved, concluded and delivered online on the workbench.
     reviewer = _staff_page(browser, live_server, env.reviewer)
     reviewer.goto(f"{live_server.url}/workbench/cases/{case.pk}/")
     _act(reviewer, "approve", opinion="符合条件")
     _act(reviewer, "conclude")
-    clerk.reload()
+    clerk.goto(f"{live_server.url}/workbench/cases/{case.pk}/")
     _act(clerk, "deliver", method="online")
     case.refresh_from_db()
     assert case.status == CaseStatus.DELIVERED

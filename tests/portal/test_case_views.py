@@ -368,3 +368,31 @@ def test_a_file_field_cannot_point_at_someone_elses_file(client, env):
     assert "请上传门头照片" in response.content.decode()
     assert "x.png" not in response.content.decode()
     assert not Case.objects.exists()
+
+
+def test_the_apply_page_offers_the_wallet_and_the_workbench_shows_the_license(client, env):
+    from tests.backoffice.helpers import login_backoffice
+    from tests.licenses.factories import LicenseFactory, LicenseTypeFactory
+
+    license_type = LicenseTypeFactory(name="营业执照（电子）")
+    license_type.materials.add(env.licence)
+    lic = LicenseFactory(holder=env.citizen, license_type=license_type)
+    login(client, env.citizen)
+    page = client.get(apply_url(env)).content.decode()
+    assert f'value="{env.licence.pk}:{lic.pk}"' in page
+    response = client.post(
+        apply_url(env),
+        {
+            "action": "submit",
+            "property.address": "东胜区鄂尔多斯西街1号",
+            "shop.area": "120",
+            "use_license": f"{env.licence.pk}:{lic.pk}",
+            f"m{env.plan.pk}": pdf("b.pdf", b"b"),
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    case = Case.objects.get()
+    client.logout()
+    login_backoffice(client, env.clerk)
+    staff_page = client.get(f"/workbench/cases/{case.pk}/").content.decode()
+    assert 'data-license-status="valid"' in staff_page

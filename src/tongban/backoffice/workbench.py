@@ -36,6 +36,7 @@ from tongban.cases.errors import CaseError, CaseErrorCode
 from tongban.cases.models import Case, CaseMaterial, MaterialKind
 from tongban.catalog.models import Item, SituationOption
 from tongban.core.audit import AuditAction, record, request_context
+from tongban.licenses.models import License
 
 PAGE_SIZE = 20
 RECEIPT_SESSION = "workbench_receipt"
@@ -177,6 +178,15 @@ def _render_case(
         )
     ]
     steps = list(case.implementation.steps.order_by("order").values_list("name", flat=True))
+    # 用证: the licenses offered instead of materials, with their status now (one query).
+    identifiers = [m.license_identifier for m in materials if m.license_identifier]
+    license_status = {}
+    if identifiers:
+        license_status = {
+            lic.identifier: lic for lic in License.objects.filter(identifier__in=identifiers)
+        }
+    for m in materials:
+        m.license = license_status.get(m.license_identifier)
     correction = case.correction or {}
     remaining = clock.remaining_working_days(case)
     action_forms = _action_forms(case, roles, ctx, bound)

@@ -42,8 +42,15 @@ from tongban.core import calendar
 from tongban.core.personal import mask_name
 
 # Materials the applicant uploads (a license is fetched from the wallet, a form is filled in).
+# A material from the e-license library is offered from the wallet (用证) or, failing that,
+# uploaded as a scan.
 UPLOADED_SOURCES = frozenset(
-    {MaterialSource.APPLICANT, MaterialSource.GOVERNMENT, MaterialSource.OTHER}
+    {
+        MaterialSource.APPLICANT,
+        MaterialSource.GOVERNMENT,
+        MaterialSource.OTHER,
+        MaterialSource.LICENSE,
+    }
 )
 
 
@@ -280,8 +287,11 @@ def check_application(
     commitments: list[int],
     user: Any,
     company: Any,
+    licenses: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """Every problem with an application at once; returns the cleaned form data."""
+    """Every problem with an application at once; returns the cleaned form data. A material is
+    provided by files, a commitment (告知承诺) or a license from the wallet (用证)."""
+    licenses = licenses or {}
     specs = forms.form_for(implementation)
     known = forms.prefill(specs, user, company)
     locked = forms.locked_keys(specs, user, company)
@@ -302,6 +312,11 @@ def check_application(
             errors.setdefault(spec.key, []).append(_("请上传%(label)s") % {"label": spec.label})
     for need in needed_materials(implementation, answers):
         key = str(need.material.pk)
+        if key in licenses:
+            problem = _license_problem(user, licenses[key], need.material)
+            if problem:
+                errors.setdefault(f"m{key}", []).append(problem)
+            continue
         if need.required and not files.get(key) and need.material.pk not in commitments:
             errors.setdefault(f"m{key}", []).append(
                 _("请上传：%(name)s") % {"name": need.material.name}
@@ -309,6 +324,81 @@ def check_application(
     if errors:
         raise CaseError(CaseErrorCode.INVALID_FORM, errors=errors)
     return cleaned
+
+
+def _license_problem(user: Any, license_id: Any, material: Material) -> str:
+    """Why the license ``license_id`` cannot stand in for ``material`` ('' when it can)."""
+    from tongban.licenses import services as license_services
+    from tongban.licenses.errors import LicenseError
+    from tongban.licenses.models import License
+
+    lic = License.objects.filter(pk=license_id).first() if str(license_id).isdigit() else None
+    try:
+        license_services.check_use(actor=user, license=lic or License(), material=material)
+    except LicenseError as exc:
+        return f"{material.name}：{exc.message}"
+    return ""
+
+
+def use_license(*, actor: Any, draft: Draft, material_id: int, license_id: int) -> None:
+    """用证: the applicant consents that their license stands in for one material. Refused with
+    the licenses domain's reason (not the holder, not valid, not for this material)."""
+    _own(actor, draft)
+    material = _material_of(draft, material_id)
+    problem = _license_problem(actor, license_id, material)
+    if problem:
+        raise CaseError(CaseErrorCode.LICENSE_NOT_USABLE, problem, field=f"m{material.pk}")
+    with transaction.atomic():
+        locked = Draft.objects.select_for_update().get(pk=draft.pk)
+        chosen = {**(locked.licenses or {}), str(material.pk): int(license_id)}
+        Draft.objects.filter(pk=draft.pk).update(licenses=chosen, updated_at=timezone.now())
+    draft.licenses = chosen
+
+
+def stop_using_license(*, actor: Any, draft: Draft, material_id: int) -> None:
+    _own(actor, draft)
+    with transaction.atomic():
+        locked = Draft.objects.select_for_update().get(pk=draft.pk)
+        chosen = {k: v for k, v in (locked.licenses or {}).items() if k != str(material_id)}
+        Draft.objects.filter(pk=draft.pk).update(licenses=chosen, updated_at=timezone.now())
+    draft.licenses = chosen
+
+
+def _license_rows(case: Case, applicant: Any, licenses: dict[str, int], needed: dict) -> list:
+    """Record the consent for each license used and its case material (the license's PDF, so
+    the file is what the department sees; the row names the license to verify it live)."""
+    from tongban.licenses import services as license_services
+    from tongban.licenses.models import License
+    from tongban.licenses.render import render_pdf
+
+    rows = []
+    for material_id, license_id in licenses.items():
+        material = needed.get(str(material_id))
+        if material is None:
+            continue
+        lic = License.objects.select_related("license_type").get(pk=license_id)
+        license_services.grant_use(
+            actor=applicant,
+            license=lic,
+            material=material,
+            organization_id=case.organization_id,
+            case_reference=case.number,
+        )
+        content = render_pdf(lic)
+        row = CaseMaterial(
+            case=case,
+            material=material,
+            kind=MaterialKind.LICENSE,
+            name=f"{lic.license_type.name}（电子证照）.pdf"[:200],
+            sm3=uploads.crypto.sm3(content).hex(),
+            size=len(content),
+            content_type="application/pdf",
+            uploaded_by=applicant,
+            license_identifier=lic.identifier,
+        )
+        row.file.save(f"{case.number}-l{material.pk}.pdf", ContentFile(content), save=False)
+        rows.append(row)
+    return rows
 
 
 # --- Submission ----------------------------------------------------------------------------------
@@ -342,8 +432,10 @@ def create_case(
     channel: str,
     counter_organization: Any = None,
     ip: str | None = None,
+    licenses: dict[str, int] | None = None,
 ) -> Submitted:
     """Check and create a case (shared by online submission and the counter)."""
+    licenses = {str(k): int(v) for k, v in (licenses or {}).items()}
     library = {
         f.pk: f
         for f in LibraryFile.objects.filter(
@@ -360,6 +452,7 @@ def create_case(
         commitments=commitments,
         user=applicant,
         company=company,
+        licenses=licenses,
     )
     needed = {str(n.material.pk): n.material for n in needed_materials(implementation, answers)}
     # Pre-review (预审) for depth II: the applicant still comes to the hall once.
@@ -415,6 +508,7 @@ def create_case(
         for material_id in case.commitments:
             material = needed[str(material_id)]
             rows.append(_commitment(case, material, actor))
+        rows += _license_rows(case, applicant, licenses, needed)
         # Files given in file fields of the form travel with the case as attachments.
         attached = {
             forms.library_id(v): k for k, v in cleaned.items() if forms.library_id(v) is not None
@@ -499,6 +593,7 @@ def submit(*, actor: Any, draft: Draft, ip: str | None = None) -> Submitted:
             answers=list(locked.answers or []),
             files={k: list(v) for k, v in (locked.materials or {}).items()},
             commitments=list(locked.commitments or []),
+            licenses=dict(locked.licenses or {}),
             channel=Channel.ONLINE,
             ip=ip,
         )

@@ -23,6 +23,7 @@ class CaseErrorCode(models.TextChoices):
     LEVEL_TOO_LOW = "level_too_low", _("该事项要求更高的实名认证级别")
     NOT_APPLICANT = "not_applicant", _("只有申请人本人或其授权代理人可以操作")
     COMMITMENT_NOT_ALLOWED = "commitment_not_allowed", _("该材料不适用告知承诺")
+    LICENSE_NOT_USABLE = "license_not_usable", _("该电子证照不能用于这项材料")
     # Handling
     NOT_ALLOWED = "not_allowed", _("当前状态不能进行该操作")
     FORBIDDEN = "forbidden", _("您没有办理该办件的权限")

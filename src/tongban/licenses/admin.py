@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from tongban.licenses.models import License, LicenseEvent, LicenseType
+from tongban.licenses.models import License, LicenseEvent, LicenseType, LicenseUse
 
 
 @admin.register(LicenseType)
@@ -14,6 +14,7 @@ class LicenseTypeAdmin(admin.ModelAdmin):
     list_filter = ("holder_kind", "is_active")
     search_fields = ("code", "name")
     filter_horizontal = ("items",)
+    raw_id_fields = ("materials",)
 
 
 class LicenseEventInline(admin.TabularInline):
@@ -50,6 +51,33 @@ class LicenseAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
     inlines = [LicenseEventInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(LicenseUse)
+class LicenseUseAdmin(admin.ModelAdmin):
+    """用证授权: read-only; a consent is given by the holder when applying."""
+
+    list_display = ("license", "case_reference", "organization", "granted_at", "expires_at")
+    search_fields = ("case_reference", "license__identifier")
+    list_select_related = ("license", "organization")
+    readonly_fields = (
+        "license",
+        "organization",
+        "case_reference",
+        "material_name",
+        "granted_by",
+        "granted_at",
+        "expires_at",
+    )
 
     def has_add_permission(self, request) -> bool:
         return False

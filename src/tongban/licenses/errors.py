@@ -24,6 +24,9 @@ class LicenseErrorCode(models.TextChoices):
     REASON_REQUIRED = "reason_required", _("请填写原因")
     NOT_PRESENTABLE = "not_presentable", _("证照当前状态不能亮证")
     INVALID_TTL = "invalid_ttl", _("亮证二维码有效时长无效")
+    NOT_HOLDER = "not_holder", _("只能使用本人（或本人代表的企业）持有的证照")
+    NOT_USABLE = "not_usable", _("该证照当前无效，不能用于办事")
+    WRONG_MATERIAL = "wrong_material", _("该证照不能代替这项材料")
 
 
 class LicenseError(Exception):

@@ -126,6 +126,13 @@ class LicenseType(models.Model):
     seal_type = models.CharField(
         _("签发用印章类型"), max_length=20, choices=SealType.choices, default=SealType.LICENSE
     )
+    materials = models.ManyToManyField(
+        "catalog.Material",
+        verbose_name=_("可替代的申请材料"),
+        blank=True,
+        related_name="license_types",
+        help_text=_("申请这些材料时，持证人可授权使用该电子证照代替提交（用证、免提交）"),
+    )
     is_active = models.BooleanField(_("启用"), default=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now, editable=False)
 
@@ -365,3 +372,37 @@ class PlatformKey(models.Model):
 
     def __repr__(self) -> str:
         return f"<PlatformKey v{self.version} pk={self.public_key[:18]}…>"
+
+
+class LicenseUse(models.Model):
+    """用证: the holder's recorded consent that one license stands in for a material — which
+    license, for which case at which organization, until when."""
+
+    license = models.ForeignKey(
+        License, verbose_name=_("证照"), on_delete=models.PROTECT, related_name="uses"
+    )
+    organization = models.ForeignKey(
+        "core.Organization",
+        verbose_name=_("使用部门"),
+        on_delete=models.PROTECT,
+        related_name="license_uses",
+    )
+    case_reference = models.CharField(_("办件编号"), max_length=100)
+    material_name = models.CharField(_("代替的材料"), max_length=200)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("授权人"),
+        on_delete=models.PROTECT,
+        related_name="license_uses",
+    )
+    granted_at = models.DateTimeField(_("授权时间"), default=timezone.now)
+    expires_at = models.DateTimeField(_("授权截止"))
+
+    class Meta:
+        verbose_name = _("用证授权")
+        verbose_name_plural = _("用证授权")
+        ordering = ["-granted_at", "-id"]
+        indexes = [models.Index(fields=["license", "-granted_at"], name="license_use_license")]
+
+    def __str__(self) -> str:
+        return f"{self.license_id} → {self.case_reference}"

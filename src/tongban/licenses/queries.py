@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from tongban.accounts.companies import may_act_for
 from tongban.accounts.models import AgentGrant
 from tongban.accounts.queries import organizations_permitting, staff_scope
 from tongban.licenses.errors import LicenseError, LicenseErrorCode
-from tongban.licenses.models import HolderKind, License
+from tongban.licenses.models import HolderKind, License, LicenseStatus
 
 ISSUE = "issue_license"
 MANAGE = "manage_license"
@@ -63,4 +63,33 @@ def held_by(user: Any) -> QuerySet[License]:
     )
 
 
-__all__ = ["ACTIONS", "ISSUE", "MANAGE", "check", "held_by", "may_present", "organizations_for"]
+def usable_for(user: Any, material_ids: Any) -> dict[int, list[License]]:
+    """The valid licenses ``user`` holds that stand in for each of ``material_ids`` (用证)."""
+    ids = [int(m) for m in material_ids]
+    if not ids:
+        return {}
+    rows = (
+        held_by(user)
+        .filter(status=LicenseStatus.VALID, license_type__materials__in=ids)
+        .select_related("license_type")
+        .annotate(material_id=F("license_type__materials"))
+        .order_by("-issued_at")
+    )
+    today = timezone.localdate()
+    out: dict[int, list[License]] = {}
+    for lic in rows:
+        if lic.material_id in ids and not lic.is_past_validity(today):
+            out.setdefault(lic.material_id, []).append(lic)
+    return out
+
+
+__all__ = [
+    "ACTIONS",
+    "ISSUE",
+    "MANAGE",
+    "check",
+    "held_by",
+    "may_present",
+    "organizations_for",
+    "usable_for",
+]

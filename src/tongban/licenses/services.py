@@ -41,6 +41,7 @@ from tongban.licenses.models import (
     LicenseEvent,
     LicenseStatus,
     LicenseType,
+    LicenseUse,
 )
 from tongban.seals import services as seal_services
 from tongban.seals.errors import SealError, SealErrorCode
@@ -465,3 +466,71 @@ __all__ = [
     "suspend_license",
     "validity",
 ]
+
+
+# --- Using a license instead of a paper material (用证) -------------------------------------------
+
+USE_DAYS = 365
+
+
+def check_use(*, actor: Any, license: License, material: Any) -> License:
+    """Whether ``actor`` may offer ``license`` for catalog ``material``: the holder (or an agent
+    of the holding company), a valid license within its validity, of a type that stands in for
+    the material. Returns the fresh row or raises ``not_holder`` / ``not_usable`` /
+    ``wrong_material`` after recording the refusal."""
+    current = (
+        License.objects.select_related("license_type", "company")
+        .filter(pk=getattr(license, "pk", None))
+        .first()
+    )
+    code = None
+    if current is None or not queries.may_present(actor, current):
+        code = LicenseErrorCode.NOT_HOLDER
+    elif current.status != LicenseStatus.VALID or current.is_past_validity(timezone.localdate()):
+        code = LicenseErrorCode.NOT_USABLE
+    elif not current.license_type.materials.filter(pk=getattr(material, "pk", None)).exists():
+        code = LicenseErrorCode.WRONG_MATERIAL
+    if code is None:
+        return current
+    with transaction.atomic():
+        record(
+            actor=actor,
+            action="license.use",
+            result=AuditResult.FAILURE,
+            object_type=_OBJECT_TYPE,
+            object_id=getattr(license, "pk", "") or "",
+            details={"error": code.value, "material": getattr(material, "pk", None)},
+        )
+    raise LicenseError(code, field="license")
+
+
+def grant_use(
+    *,
+    actor: Any,
+    license: License,
+    material: Any,
+    organization_id: int,
+    case_reference: str,
+    days: int = USE_DAYS,
+) -> LicenseUse:
+    """Record the holder's consent that ``license`` stands in for ``material`` in one case, for
+    the handling organization, for ``days`` (call inside the case's transaction)."""
+    current = check_use(actor=actor, license=license, material=material)
+    now = timezone.now()
+    use = LicenseUse.objects.create(
+        license=current,
+        organization_id=organization_id,
+        case_reference=str(case_reference)[:100],
+        material_name=str(getattr(material, "name", ""))[:200],
+        granted_by=actor,
+        granted_at=now,
+        expires_at=now + dt.timedelta(days=days),
+    )
+    record(
+        actor=actor,
+        action="license.use",
+        object_type=_OBJECT_TYPE,
+        object_id=current.pk,
+        details={"case": use.case_reference, "organization": organization_id},
+    )
+    return use

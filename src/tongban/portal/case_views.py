@@ -30,6 +30,7 @@ from tongban.catalog.models import Implementation
 from tongban.core.audit import request_context
 from tongban.core.models import Notice
 from tongban.core.notifications import mark_read
+from tongban.licenses import queries as license_queries
 
 CASES_PAGE_SIZE = 10
 
@@ -100,6 +101,8 @@ def _apply_context(request, impl, draft, errors: dict[str, list[str]], data=None
             {f.pk: f for f in LibraryFile.objects.filter(pk__in=missing, owner=request.user)}
         )
     needed = applications.needed_materials(impl, answers)
+    usable = license_queries.usable_for(request.user, [n.material.pk for n in needed])
+    chosen_licenses = {int(k): v for k, v in (draft.licenses or {}).items()}
     materials = [
         {
             "need": need,
@@ -110,6 +113,8 @@ def _apply_context(request, impl, draft, errors: dict[str, list[str]], data=None
                 if i in library
             ],
             "committed": need.material.pk in (draft.commitments or []),
+            "licenses": usable.get(need.material.pk, []),
+            "license_chosen": chosen_licenses.get(need.material.pk),
             "errors": errors.get(f"m{need.material.pk}", []),
         }
         for need in needed
@@ -222,6 +227,28 @@ def apply(request, code: str):
                 )
             except CaseError as exc:
                 errors.setdefault(exc.field or f"m{material_id}", []).append(exc.message)
+    # 用证: for each material the wallet can provide, the license chosen (or none).
+    offered = license_queries.usable_for(
+        request.user, [n.material.pk for n in applications.needed_materials(impl, draft.answers)]
+    )
+    posted = dict(pair.split(":", 1) for pair in request.POST.getlist("use_license") if ":" in pair)
+    for material_id in offered:
+        choice = posted.get(str(material_id), "")
+        try:
+            if choice.isdigit():
+                if (draft.licenses or {}).get(str(material_id)) != int(choice):
+                    applications.use_license(
+                        actor=request.user,
+                        draft=draft,
+                        material_id=material_id,
+                        license_id=int(choice),
+                    )
+            elif str(material_id) in (draft.licenses or {}):
+                applications.stop_using_license(
+                    actor=request.user, draft=draft, material_id=material_id
+                )
+        except CaseError as exc:
+            errors.setdefault(exc.field or f"m{material_id}", []).append(exc.message)
     remove = request.POST.get("remove", "")
     if remove:
         material_id, _sep, file_id = remove.partition(":")

@@ -230,6 +230,7 @@ class MaterialKind(models.TextChoices):
     DECISION = "decision", _("决定文书")
     RESULT = "result", _("办理结果")
     ATTACHMENT = "attachment", _("办理附件")
+    LICENSE = "license", _("电子证照（用证）")
 
 
 class CaseMaterial(models.Model):
@@ -253,6 +254,9 @@ class CaseMaterial(models.Model):
     )
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
     replaced = models.BooleanField(_("已被替换"), default=False)
+    license_identifier = models.CharField(
+        _("电子证照标识"), max_length=100, blank=True, help_text=_("以电子证照代替提交时")
+    )
 
     class Meta:
         verbose_name = _("办件材料")

@@ -57,6 +57,9 @@ class Draft(models.Model):
         default=dict, blank=True, help_text="{material id: [library file id, …]}"
     )
     commitments = models.JSONField(default=list, blank=True)
+    licenses = models.JSONField(
+        default=dict, blank=True, help_text="{material id: license id} (用证, with consent)"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
