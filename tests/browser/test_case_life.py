@@ -66,6 +66,8 @@ def test_a_case_from_application_to_downloaded_result(live_server, browser, page
     scan, plan, fixed, wrong = _files(tmp_path)
     page = page_phone
     as_citizen(page.context, live_server, env.citizen)
+    clerk = _staff_page(browser, live_server, env.clerk)
+    reviewer = _staff_page(browser, live_server, env.reviewer)
 
     # Apply on the phone: the guide's button, the prefilled form, a refused upload, then all.
     page.goto(f"{live_server.url}/guide/{env.implementation.code}/")
@@ -91,7 +93,6 @@ def test_a_case_from_application_to_downloaded_result(live_server, browser, page
 
     # The department's clerk accepts; under review, the clerk asks for a correction of the
     # address and the floor plan (the clock stops).
-    clerk = _staff_page(browser, live_server, env.clerk)
     clerk.goto(f"{live_server.url}/workbench/cases/{case.pk}/")
     _act(clerk, "accept")
     case.refresh_from_db()
@@ -123,7 +124,6 @@ def test_a_case_from_application_to_downloaded_result(live_server, browser, page
     assert case.paused_at is None
 
     # Approved, concluded and delivered online on the workbench.
-    reviewer = _staff_page(browser, live_server, env.reviewer)
     reviewer.goto(f"{live_server.url}/workbench/cases/{case.pk}/")
     _act(reviewer, "approve", opinion="符合条件")
     _act(reviewer, "conclude")
@@ -148,7 +148,10 @@ def test_the_counter_takes_in_a_walk_in_application(live_server, browser, tmp_pa
     env = setting()
     walk_in = UserFactory()
     scan, plan, _fixed, _wrong = _files(tmp_path)
+    # Every session is made before the browsers start talking to the live server.
     page = _staff_page(browser, live_server, env.counter)
+    reviewer = _staff_page(browser, live_server, env.reviewer)
+    stranger = _staff_page(browser, live_server, env.stranger)
     page.goto(f"{live_server.url}/workbench/counter/")
     page.locator("input[name=q]").fill(env.implementation.item.name)
     page.locator("form[role=search] button[type=submit]").click()
@@ -174,12 +177,10 @@ def test_the_counter_takes_in_a_walk_in_application(live_server, browser, tmp_pa
 
     # Accepted at the counter, decided in the department's back office.
     _act(page, "accept")
-    reviewer = _staff_page(browser, live_server, env.reviewer)
     reviewer.goto(f"{live_server.url}/workbench/cases/{case.pk}/")
     _act(reviewer, "approve", opinion="符合条件")
     _act(reviewer, "conclude")
     # The other organization's reviewer cannot even open it.
-    stranger = _staff_page(browser, live_server, env.stranger)
     response = stranger.goto(f"{live_server.url}/workbench/cases/{case.pk}/")
     assert response.status == 404
     # The result is handed out at the counter window.

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.sessions import as_citizen
+from tests.browser.sessions import as_citizen, retry_locked
 from tests.cases.factories import make_case, setting
 from tests.licenses.factories import LicenseTypeFactory
 from tests.seals.factories import SealFactory
@@ -61,7 +61,7 @@ def test_license_from_case_to_wallet_qr_verify_and_revocation(live_server, brows
     assert "预包装食品销售" in body
     scan.screenshot(path=str(SCREENSHOTS / "license-verify-phone.png"), full_page=True)
 
-    revoke_license(actor=env.org_admin, license=lic, reason="以欺骗手段取得")
+    retry_locked(lambda: revoke_license(actor=env.org_admin, license=lic, reason="以欺骗手段取得"))
     scan.goto(f"{live_server.url}/licenses/verify?id={lic.identifier}")
     expect(scan.locator("[data-verify]")).to_have_attribute("data-verify", "revoked")
     expect(scan.locator("[data-verify]")).to_contain_text("证照已撤销")

@@ -69,3 +69,15 @@ def test_a_queue_page_costs_the_same_queries_whatever_its_length(env):
     for _ in range(4):
         case_in(env, "under_review")
     assert cost() == few
+
+
+def test_queue_counts_stop_at_the_cap(env, monkeypatch):
+    from tests.cases.factories import submitted as _submitted
+
+    monkeypatch.setattr(queries, "COUNT_CAP", 3)
+    for _ in range(5):
+        _submitted(env)
+    counts = queries.queue_counts(env.clerk)
+    assert counts["to_accept"] == 3
+    assert counts["to_review"] == 0
+    assert queries.capped_count(queries.queue(env.clerk, "to_accept")) == 3

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.utils.functional import cached_property
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -63,6 +64,15 @@ def _case_or_404(user: Any, pk: int) -> Case:
 # --- Queues --------------------------------------------------------------------------------------
 
 
+class CappedPaginator(Paginator):
+    """Pages over at most ``queries.COUNT_CAP`` cases: counting a long queue (or years of
+    concluded cases) would cost more than the page; search and filters reach older cases."""
+
+    @cached_property
+    def count(self) -> int:
+        return queries.capped_count(self.object_list)
+
+
 @dataclass(frozen=True)
 class Tab:
     key: str
@@ -97,7 +107,7 @@ def queues(request):
         .select_related("implementation__item")
         .only(*queries.LIST_FIELDS, "implementation__item__name")
     )
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     today = queries.today()
     entries = [(case, clock.state(case, today)) for case in page.object_list]
     return render(
@@ -105,6 +115,7 @@ def queues(request):
         "backoffice/workbench/queues.html",
         {
             "tabs": tabs,
+            "count_cap": queries.COUNT_CAP,
             "queue": key,
             "filters": filters,
             "page": page,
