@@ -19,7 +19,7 @@ from tongban.accounts.models import StaffPost, StaffRole
 from tongban.accounts.queries import staff_scope
 from tongban.cases import workflow
 from tongban.cases.errors import CaseError, CaseErrorCode
-from tongban.cases.models import OPEN_STATES, Case, CaseStatus
+from tongban.cases.models import Case, CaseStatus
 from tongban.core import calendar, crypto
 
 S = CaseStatus
