@@ -176,9 +176,14 @@ def test_guessing_is_limited_per_address(client):
     assert limited.status_code == 429
     assert limited.json() == {"code": "rate_limited", "message": "查询过于频繁，请一分钟后再试"}
     assert limited["Retry-After"] == "60"
-    # Another address is not affected.
-    other = _ask(client, case.number, code, REMOTE_ADDR="10.20.30.40")
+    # Another address may still ask about another case …
+    second, second_code = _submit(env)
+    other = _ask(client, second.number, second_code, REMOTE_ADDR="10.20.30.40")
     assert other.status_code == 200
+    # … but the number guessed at is locked for an hour from every address, and says only 404.
+    locked = _ask(client, case.number, code, REMOTE_ADDR="10.20.30.40")
+    assert locked.status_code == 404
+    assert locked.json() == {"code": "not_found", "message": "办件不存在"}
 
 
 def test_the_number_of_queries_does_not_grow_with_the_steps(client):

@@ -81,3 +81,26 @@ def test_queue_counts_stop_at_the_cap(env, monkeypatch):
     assert counts["to_accept"] == 3
     assert counts["to_review"] == 0
     assert queries.capped_count(queries.queue(env.clerk, "to_accept")) == 3
+
+
+def test_repeated_wrong_checks_lock_that_case_numbers_progress(env):
+    from tests.cases.factories import submitted as _submitted
+
+    case = _submitted(env)
+    other = _submitted(env)
+    tail = env.citizen.phone[-4:]
+    wrong = "0000" if tail != "0000" else "1111"
+    for _ in range(queries.NUMBER_RULE_LIMIT):
+        assert queries.find_by_check(case.number, wrong) is None
+    # Locked for an hour, even with the right check; another case is not affected.
+    assert queries.find_by_check(case.number, tail) is None
+    assert queries.find_by_check(other.number, tail) == other
+
+
+def test_a_right_check_is_not_counted_against_the_number(env):
+    from tests.cases.factories import submitted as _submitted
+
+    case = _submitted(env)
+    tail = env.citizen.phone[-4:]
+    for _ in range(queries.NUMBER_RULE_LIMIT + 2):
+        assert queries.find_by_check(case.number, tail) == case

@@ -220,22 +220,49 @@ def query_code_digest(number: str, code: str) -> str:
     return crypto.lookup_digest_bytes("case.query", f"{number}:{code}").hex()
 
 
+# Ten wrong checks for one case number within an hour lock that number's progress query for an
+# hour, whatever the address (the per-address limit alone lets many addresses share out the
+# 10,000 four-digit checks). Unknown numbers count the same, so the lock reveals nothing.
+NUMBER_RULE_LIMIT = 10
+
+
+def _number_rule():
+    from tongban.accounts import throttling
+
+    return throttling.Rule(
+        "case_progress_number",
+        limit=NUMBER_RULE_LIMIT,
+        window=dt.timedelta(hours=1),
+        lock_for=dt.timedelta(hours=1),
+    )
+
+
 def find_by_check(number: str, check: str) -> Case | None:
     """The case with ``number`` if ``check`` is the last four digits of the applicant's phone or
-    its query code; None otherwise (a wrong check and an unknown number look the same)."""
+    its query code; None otherwise (a wrong check, an unknown number and a number locked after
+    repeated wrong checks all look the same)."""
+    from tongban.accounts import throttling
+
     number = (number or "").strip().upper()
     check = (check or "").strip()
     if not number or not check or len(number) > 24 or len(check) > 12:
         return None
+    key = throttling.key_for("case_number", number)
+    if throttling.locked_until(_number_rule().scope, key) is not None:
+        return None
     case = Case.objects.filter(number=number).select_related("implementation__item").first()
+    found = None
     if case is None:
         crypto.constant_time_equal(b"0" * 32, b"1" * 32)
-        return None
-    by_phone = crypto.constant_time_equal(case.phone_tail.encode(), check.encode())
-    by_code = crypto.constant_time_equal(
-        case.query_code_digest.encode(), query_code_digest(number, check).encode()
-    )
-    return case if (by_phone and len(check) == 4) or by_code else None
+    else:
+        by_phone = crypto.constant_time_equal(case.phone_tail.encode(), check.encode())
+        by_code = crypto.constant_time_equal(
+            case.query_code_digest.encode(), query_code_digest(number, check).encode()
+        )
+        found = case if (by_phone and len(check) == 4) or by_code else None
+    if found is None:
+        throttling.fail(_number_rule(), key)
+    return found
 
 
 # Guessing a number and a four-digit check is throttled per address (shared by the portal's
