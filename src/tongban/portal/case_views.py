@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tongban.cases import applications, clock, forms, queries, services, uploads, workflow
+from tongban.cases import applications, clock, forms, queries, services, uploads
 from tongban.cases.errors import CaseError, CaseErrorCode
 from tongban.cases.models import CaseAction, CaseMaterial, CaseStatus, FieldKind, LibraryFile
 from tongban.catalog.models import Implementation
@@ -342,7 +342,8 @@ def my_cases(request):
 
 def _case_context(request, case, errors: dict | None = None) -> dict[str, Any]:
     roles = queries.roles_on(request.user, case)
-    actions = set(workflow.allowed_actions(case.status, roles)) if roles else set()
+    # The same rule the workbench uses: what the table allows and the guard does not refuse.
+    actions = set(services.offered_actions(case, roles)) if roles else set()
     specs = {s.key: s for s in forms.form_for(case.implementation)}
     data = json.loads(case.form_data or "{}")
     answers = [

@@ -26,7 +26,7 @@
     }).then(function (r) { return r.ok ? r.json() : null; }).then(function (body) {
       if (body && status) {
         var at = new Date(body.at);
-        status.textContent = status.dataset.savedText || "草稿已自动保存 ";
+        status.textContent = status.dataset.savedText;
         status.textContent += at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
       }
     }).catch(function () {});
@@ -61,7 +61,7 @@
           li.dataset.uploaded = "1";
         } else {
           li.className = "field-error";
-          li.textContent = file.name + "：" + (answer.message || "上传失败");
+          li.textContent = file.name + "：" + (answer.message || form.dataset.uploadFailed);
         }
         list.appendChild(li);
         bar.hidden = true;
